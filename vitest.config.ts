@@ -4,6 +4,7 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     setupFiles: ['test/support/setup.ts'],
+    globalSetup: ['test/support/global-setup.ts'],
     // The SoftHSM2 and HTTP suites touch shared system state (token directories,
     // loopback ports); forks keep each file's native module instance separate.
     pool: 'forks',
