@@ -1,0 +1,210 @@
+import { lstat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { ProductsError } from '../products/errors.ts';
+import { pemFromPoint, spkiFromPoint, type Curve } from '../products/keys.ts';
+import { writeProduct } from '../products/write.ts';
+import { curveOfParams, decodeEcPoint } from './ec-point.ts';
+import { Pkcs11Error } from './errors.ts';
+import { NITROKEY_HSM, checkIdentity, checkSafeState, type ExpectedToken } from './identity.ts';
+import { checkUserPin } from './pins.ts';
+import type { KeyPairAttributes, Token } from './token.ts';
+
+/**
+ * "Provisioning the Nitrokey HSM", steps 19–22 (the seed's
+ * generate-nitrohsm-keys): generate the TUF root and targets key pairs on the
+ * token and publish their public keys as ceremony products.
+ */
+
+export type KeyRole = 'root' | 'targets';
+
+export interface CeremonyKey {
+  readonly role: KeyRole;
+  /** CKA_ID. The seed passed `--id 12` and `--id 13` to pkcs11-tool, which reads ids as hex. */
+  readonly id: Uint8Array;
+  /** CKA_LABEL, as the seed's `--label`. */
+  readonly label: string;
+}
+
+export const CEREMONY_KEYS: readonly CeremonyKey[] = [
+  { role: 'root', id: Uint8Array.of(0x12), label: 'root' },
+  { role: 'targets', id: Uint8Array.of(0x13), label: 'targets' },
+];
+
+export interface GenerateOptions {
+  /** The user PIN set during provisioning (step 21). */
+  readonly userPin: string;
+  /** Step 19: P-256 (`--type p256`) or P-384 (`--type p384`), from the HSM inventory. */
+  readonly curve: Curve;
+  /** The ceremony-products folder; files go to `<dir>/<serial>/`. */
+  readonly productsDir: string;
+  readonly expect?: ExpectedToken;
+}
+
+export interface GeneratedKey extends CeremonyKey {
+  readonly curve: Curve;
+  /** DER SubjectPublicKeyInfo, the `.pub` product. */
+  readonly spki: Uint8Array;
+  /** The same key in PEM, the `.pem` product. */
+  readonly pem: string;
+  readonly files: { readonly pub: string; readonly pem: string };
+}
+
+export interface GenerateResult {
+  readonly serial: string;
+  readonly keys: readonly GeneratedKey[];
+}
+
+/** Step 22: the product files, `<serial>/<serial>_<role>_pubkey.{pub,pem}`. */
+export function productPaths(productsDir: string, serial: string, role: KeyRole): { pub: string; pem: string } {
+  const base = join(productsDir, serial, `${serial}_${role}_pubkey`);
+  return { pub: `${base}.pub`, pem: `${base}.pem` };
+}
+
+export async function generateCeremonyKeys(token: Token, options: GenerateOptions): Promise<GenerateResult> {
+  checkUserPin(options.userPin);
+  const info = await token.info();
+  checkIdentity(info, options.expect ?? NITROKEY_HSM, token.description);
+  // A wrong PIN now could lock the user PIN: refuse a token already on its final try.
+  checkSafeState(info, token.description);
+  const serial = fileNameSerial(info.serial, token.description);
+
+  // The seed refused to overwrite an existing product. We check before
+  // generating anything, so a refusal leaves the token untouched.
+  const planned = CEREMONY_KEYS.map((key) => ({ key, files: productPaths(options.productsDir, serial, key.role) }));
+  for (const { files } of planned) {
+    for (const path of [files.pub, files.pem]) {
+      if (await exists(path)) throw new ProductsError('PRODUCT_EXISTS', `${path} already exists; ceremony products are never overwritten`);
+    }
+  }
+
+  await token.login('user', options.userPin);
+  try {
+    // Keys are never overwritten either: any object already holding one of our ids stops us.
+    for (const key of CEREMONY_KEYS) {
+      const present = await token.objectsWithId(key.id);
+      if (present.length > 0) {
+        throw new Pkcs11Error(
+          'PKCS11_KEY_EXISTS',
+          `${token.description} already holds ${present.join(' and ')} object(s) with id ${hex(key.id)} (${key.label}); keys are never overwritten, and nothing was generated`,
+          { onToken: await describeTokenKeys(token) },
+        );
+      }
+    }
+
+    const generated: GeneratedKey[] = [];
+    for (const { key, files } of planned) {
+      try {
+        await token.generateKeyPair({ curve: options.curve, id: key.id, label: key.label });
+        generated.push(await exportKey(token, key, options.curve, files));
+      } catch (err) {
+        throw await incomplete(token, err, `generating the ${key.label} key (id ${hex(key.id)})`);
+      }
+    }
+
+    // Both pairs exist and check out: publish, all or nothing reported.
+    const written: string[] = [];
+    try {
+      for (const key of generated) {
+        await writeProduct(key.files.pub, key.spki);
+        written.push(key.files.pub);
+        await writeProduct(key.files.pem, key.pem);
+        written.push(key.files.pem);
+      }
+    } catch (err) {
+      const code = err instanceof ProductsError ? err.code : 'PRODUCT_WRITE_FAILED';
+      throw new ProductsError(
+        code,
+        `${(err as Error).message}; the root and targets keys exist on ${token.description}, ` +
+          `and ${written.length ? `only ${written.join(', ')} were written` : 'no product was written'}`,
+        { cause: err },
+      );
+    }
+    return { serial, keys: generated };
+  } finally {
+    await token.logout();
+  }
+}
+
+/** Reads back one generated pair, checks it is what the ceremony asked for, and encodes its public key. */
+async function exportKey(token: Token, key: CeremonyKey, curve: Curve, files: { pub: string; pem: string }): Promise<GeneratedKey> {
+  const attributes = await token.keyAttributes(key.id);
+  const wrong = unsafeAttributes(attributes);
+  if (wrong.length > 0) {
+    throw new Pkcs11Error('PKCS11_KEY_ATTRIBUTES', `the ${key.label} key on ${token.description} came out with ${wrong.join(', ')}`);
+  }
+  const object = await token.publicKey(key.id);
+  const onCurve = curveOfParams(object.ecParams);
+  if (onCurve !== curve) {
+    throw new Pkcs11Error('PKCS11_KEY_ATTRIBUTES', `the ${key.label} key on ${token.description} is on ${onCurve}, not ${curve}`);
+  }
+  // The seed's `pkcs11-tool --read-object --type pubkey` + `openssl ec -pubin`, in process.
+  const point = decodeEcPoint(curve, object.ecPoint);
+  return { ...key, curve, spki: spkiFromPoint(curve, point), pem: pemFromPoint(curve, point), files };
+}
+
+/** Attribute values that break the ceremony's promises about a key (sign-only, never leaves the HSM). */
+export function unsafeAttributes(a: KeyPairAttributes): string[] {
+  const wrong: string[] = [];
+  const p = a.private;
+  if (!p.token) wrong.push('CKA_TOKEN false on the private key');
+  if (!p.sensitive) wrong.push('CKA_SENSITIVE false');
+  if (p.extractable) wrong.push('CKA_EXTRACTABLE true');
+  if (!p.sign) wrong.push('CKA_SIGN false');
+  if (p.decrypt) wrong.push('CKA_DECRYPT true');
+  if (p.unwrap) wrong.push('CKA_UNWRAP true');
+  if (p.derive) wrong.push('CKA_DERIVE true');
+  if (!a.public.token) wrong.push('CKA_TOKEN false on the public key');
+  if (!a.public.verify) wrong.push('CKA_VERIFY false');
+  if (a.public.encrypt) wrong.push('CKA_ENCRYPT true');
+  if (a.public.wrap) wrong.push('CKA_WRAP true');
+  return wrong;
+}
+
+/** A key generation stopped part-way: say exactly which ceremony keys are on the token now. */
+async function incomplete(token: Token, err: unknown, doing: string): Promise<Pkcs11Error> {
+  const onToken = await describeTokenKeys(token).catch(() => undefined);
+  const state = onToken === undefined ? 'what is on the token could not be read back' : onToken.length ? `on the token now: ${onToken.join(', ')}` : 'no ceremony key is on the token';
+  const ckr = err instanceof Pkcs11Error ? err.ckr : undefined;
+  const why = err instanceof Error ? err.message : String(err);
+  return new Pkcs11Error('PKCS11_KEYGEN_INCOMPLETE', `${doing} failed (${why}); ${state}; re-provision the token before trying again`, {
+    cause: err,
+    ckr,
+    onToken: onToken ?? [],
+  });
+}
+
+/** "root (public-key, private-key)" for each ceremony id that has objects on the token. */
+async function describeTokenKeys(token: Token): Promise<string[]> {
+  const found: string[] = [];
+  for (const key of CEREMONY_KEYS) {
+    const classes = await token.objectsWithId(key.id);
+    if (classes.length) found.push(`${key.label} (${classes.join(', ')})`);
+  }
+  return found;
+}
+
+/**
+ * The serial names the products' folder and files, and it comes from the
+ * token: accept only what a device serial looks like (DENK0102947, or
+ * SoftHSM's hex), never a path.
+ */
+function fileNameSerial(serial: string, where: string): string {
+  if (!/^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$/.test(serial)) {
+    throw new Pkcs11Error('PKCS11_TOKEN_UNEXPECTED', `${where} reports a serial number that cannot name product files (${JSON.stringify(serial)})`);
+  }
+  return serial;
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await lstat(path);
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw new ProductsError('PRODUCT_WRITE_FAILED', `cannot check ${path}: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+function hex(id: Uint8Array): string {
+  return Buffer.from(id).toString('hex');
+}

@@ -1,0 +1,216 @@
+import { generateKeyPairSync, randomInt, type KeyObject } from 'node:crypto';
+import { ecPublicKey, type Curve } from '../../products/keys.ts';
+import { signPrehashRaw } from '../ecdsa.ts';
+import { ckrError } from '../errors.ts';
+import { DEFAULT_SO_PIN, USER_PIN_MAX, USER_PIN_MIN } from '../pins.ts';
+import { TokenFlag, type TokenInfo } from '../token.ts';
+
+/**
+ * A SmartCard-HSM (the chip inside a Nitrokey HSM), as the device itself
+ * behaves under OpenSC's `sc-hsm` driver. This file is the device: its PINs,
+ * retry counters and key store. Sessions and login state are OpenSC's side
+ * and live in ./token.ts.
+ *
+ * The rules, as OpenSC's card-sc-hsm.c and framework-pkcs15.c apply them:
+ * - The SO PIN is the 8-byte initialization code, typed as 16 hex digits
+ *   (case does not matter: it is decoded to bytes). It has 15 tries, and once
+ *   they are spent it can never be unblocked: the device cannot be
+ *   re-initialized again.
+ * - INITIALIZE DEVICE (C_InitToken) checks the SO PIN against the current
+ *   initialization code, erases every key and leaves the user PIN to be set.
+ *   The serial number is the chip's own and never changes.
+ * - The user PIN has 6 to 15 characters and 3 tries; OpenSC reports
+ *   CKF_USER_PIN_COUNT_LOW below the maximum, CKF_USER_PIN_FINAL_TRY with one
+ *   try left and CKF_USER_PIN_LOCKED at none. SO PIN state is not reported.
+ * - RESET RETRY COUNTER (C_InitPIN) and CHANGE REFERENCE DATA on the SO PIN
+ *   (C_SetPIN) are the only operations that verify the SO PIN.
+ *
+ * Keys are real: P-256 and P-384 pairs from node:crypto, and CKM_ECDSA
+ * signatures over the caller's prehash.
+ */
+
+export interface SmartCardHsmOptions {
+  /** The chip's serial, e.g. "DENK0102947"; default: a random one of that form. */
+  readonly serial?: string;
+  /** Current SO PIN; default: the factory 3537363231383830. */
+  readonly soPin?: string;
+  /** Current user PIN, or null for "not set"; default: the factory 648219. */
+  readonly userPin?: string | null;
+  /** False for a chip that was never initialized (OpenSC lists it, but not as an initialized token). */
+  readonly initialized?: boolean;
+  /** How many key pairs fit in the device's memory; a further C_GenerateKeyPair fails with CKR_DEVICE_MEMORY. */
+  readonly keyCapacity?: number;
+}
+
+export const SO_PIN_TRIES = 15;
+export const USER_PIN_TRIES = 3;
+/** The user PIN a new Nitrokey HSM ships with. */
+export const FACTORY_USER_PIN = '648219';
+
+export interface SimulatedKeyPair {
+  readonly id: Uint8Array;
+  readonly label: string;
+  readonly curve: Curve;
+  /** The uncompressed public point. */
+  readonly point: Uint8Array;
+  /** Never leaves this module except to sign: the device keeps it. */
+  readonly privateKey: KeyObject;
+}
+
+export class SimulatedSmartCardHsm {
+  readonly serial: string;
+  private label = 'SmartCard-HSM';
+  private initialized: boolean;
+  private soCode: string;
+  private soTriesLeft = SO_PIN_TRIES;
+  private userPin: string | undefined;
+  private userTriesLeft = USER_PIN_TRIES;
+  private readonly keys: SimulatedKeyPair[] = [];
+  private readonly keyCapacity: number;
+  private selfTestFailed = false;
+
+  constructor(options: SmartCardHsmOptions = {}) {
+    this.serial = options.serial ?? `DENK${String(randomInt(0, 10_000_000)).padStart(7, '0')}`;
+    this.soCode = (options.soPin ?? DEFAULT_SO_PIN).toUpperCase();
+    this.userPin = options.userPin === null ? undefined : (options.userPin ?? FACTORY_USER_PIN);
+    this.initialized = options.initialized ?? true;
+    this.keyCapacity = options.keyCapacity ?? 32;
+  }
+
+  /** CK_TOKEN_INFO as OpenSC builds it for this device. */
+  info(): TokenInfo {
+    let flags = TokenFlag.RNG | TokenFlag.LOGIN_REQUIRED;
+    if (this.initialized) flags |= TokenFlag.TOKEN_INITIALIZED;
+    if (this.userPin !== undefined) {
+      flags |= TokenFlag.USER_PIN_INITIALIZED;
+      if (this.userTriesLeft === 1) flags |= TokenFlag.USER_PIN_FINAL_TRY;
+      else if (this.userTriesLeft === 0) flags |= TokenFlag.USER_PIN_LOCKED;
+      else if (this.userTriesLeft < USER_PIN_TRIES) flags |= TokenFlag.USER_PIN_COUNT_LOW;
+    }
+    if (this.selfTestFailed) flags |= TokenFlag.ERROR_STATE;
+    return { label: this.label, manufacturer: 'www.CardContact.de', model: 'PKCS#15 emulated', serial: this.serial, flags };
+  }
+
+  /** Wrong SO PINs still allowed before the device is locked for good (not visible through PKCS#11). */
+  get soPinTriesLeft(): number {
+    return this.soTriesLeft;
+  }
+
+  /** The device's self-test failed: from now on it reports CKF_ERROR_STATE. */
+  failSelfTest(): void {
+    this.selfTestFailed = true;
+  }
+
+  /** INITIALIZE DEVICE, as OpenSC's C_InitToken sends it. */
+  initialize(soPin: string, label: string): void {
+    const code = this.decodeSoPin(soPin, 'C_InitToken');
+    // A device that was initialized before demands its current initialization code.
+    if (this.initialized) this.checkSoCode(code, 'C_InitToken');
+    this.initialized = true;
+    this.soCode = code;
+    this.label = label;
+    this.keys.length = 0;
+    this.userPin = undefined;
+    this.userTriesLeft = USER_PIN_TRIES;
+  }
+
+  /**
+   * What OpenSC does on C_Login as SO: the device has no way to verify the
+   * SO PIN on its own, so the driver only checks its form and keeps it for a
+   * later C_InitPIN. A wrong SO PIN passes here.
+   */
+  acceptSoLogin(soPin: string): string {
+    this.requireInitialized('C_Login');
+    return this.decodeSoPin(soPin, 'C_Login');
+  }
+
+  /** CHANGE REFERENCE DATA on the SO PIN (C_SetPIN in an SO session): verifies the old one. */
+  changeSoPin(oldPin: string, newPin: string): void {
+    const oldCode = this.decodeSoPin(oldPin, 'C_SetPIN');
+    const newCode = this.decodeSoPin(newPin, 'C_SetPIN');
+    this.checkSoCode(oldCode, 'C_SetPIN');
+    this.soCode = newCode;
+  }
+
+  /** RESET RETRY COUNTER (C_InitPIN): verifies the SO PIN kept at login, then sets the user PIN. */
+  resetUserPin(soCode: string, newUserPin: string): void {
+    this.checkUserPinLength(newUserPin, 'C_InitPIN');
+    this.checkSoCode(soCode, 'C_InitPIN');
+    this.userPin = newUserPin;
+    this.userTriesLeft = USER_PIN_TRIES;
+  }
+
+  /** VERIFY on the user PIN (C_Login as user). */
+  verifyUserPin(pin: string): void {
+    this.requireInitialized('C_Login');
+    if (this.userPin === undefined) throw ckrError('CKR_USER_PIN_NOT_INITIALIZED', `C_Login on ${this.describe()}`);
+    if (this.userTriesLeft === 0) throw ckrError('CKR_PIN_LOCKED', `C_Login on ${this.describe()}`);
+    this.checkUserPinLength(pin, 'C_Login');
+    if (pin !== this.userPin) {
+      this.userTriesLeft--;
+      throw ckrError('CKR_PIN_INCORRECT', `C_Login as user on ${this.describe()}`);
+    }
+    this.userTriesLeft = USER_PIN_TRIES;
+  }
+
+  /** CHANGE REFERENCE DATA on the user PIN (C_SetPIN in a user session). */
+  changeUserPin(oldPin: string, newPin: string): void {
+    this.checkUserPinLength(newPin, 'C_SetPIN');
+    this.verifyUserPin(oldPin);
+    this.userPin = newPin;
+  }
+
+  /** GENERATE ASYMMETRIC KEY PAIR for an EC curve. */
+  generateKeyPair(curve: Curve, id: Uint8Array, label: string): SimulatedKeyPair {
+    if (this.keys.length >= this.keyCapacity) throw ckrError('CKR_DEVICE_MEMORY', `C_GenerateKeyPair on ${this.describe()}`);
+    // OpenSC's PKCS#15 layer gives each key a unique id; it refuses a second key with one already in use.
+    if (this.keys.some((k) => Buffer.compare(k.id, id) === 0)) {
+      throw ckrError('CKR_ATTRIBUTE_VALUE_INVALID', `C_GenerateKeyPair on ${this.describe()} (id in use)`);
+    }
+    const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: curve });
+    const pair: SimulatedKeyPair = { id: Uint8Array.from(id), label, curve, point: ecPublicKey(publicKey).point, privateKey };
+    this.keys.push(pair);
+    return pair;
+  }
+
+  /** Key pairs with this CKA_ID. */
+  keysWithId(id: Uint8Array): SimulatedKeyPair[] {
+    return this.keys.filter((k) => Buffer.compare(k.id, id) === 0);
+  }
+
+  /** COMPUTE DIGITAL SIGNATURE with plain ECDSA over the caller's hash; raw r ‖ s as OpenSC hands it on. */
+  sign(pair: SimulatedKeyPair, digest: Uint8Array): Uint8Array {
+    const d = pair.privateKey.export({ format: 'jwk' }).d;
+    return signPrehashRaw(pair.curve, Buffer.from(d ?? '', 'base64url'), digest);
+  }
+
+  private describe(): string {
+    return `simulated SmartCard-HSM ${this.serial}`;
+  }
+
+  private requireInitialized(what: string): void {
+    if (!this.initialized) throw ckrError('CKR_USER_PIN_NOT_INITIALIZED', `${what} on ${this.describe()} (not initialized)`);
+  }
+
+  /** OpenSC accepts only 16 hex digits as an SO PIN: other lengths are CKR_PIN_LEN_RANGE, other characters CKR_PIN_INCORRECT. */
+  private decodeSoPin(pin: string, what: string): string {
+    if (pin.length !== 16) throw ckrError('CKR_PIN_LEN_RANGE', `${what} on ${this.describe()}`);
+    if (!/^[0-9A-Fa-f]{16}$/.test(pin)) throw ckrError('CKR_PIN_INCORRECT', `${what} on ${this.describe()}`);
+    return pin.toUpperCase();
+  }
+
+  /** The device's own check of the initialization code, with its counter of 15 that nothing resets once spent. */
+  private checkSoCode(code: string, what: string): void {
+    if (this.soTriesLeft === 0) throw ckrError('CKR_PIN_LOCKED', `${what} on ${this.describe()}: the SO PIN is locked for good`);
+    if (code !== this.soCode) {
+      this.soTriesLeft--;
+      // The failing try itself reports a wrong PIN (SW 63C0); only later ones report the lock.
+      throw ckrError('CKR_PIN_INCORRECT', `${what} (SO PIN) on ${this.describe()}`);
+    }
+    this.soTriesLeft = SO_PIN_TRIES;
+  }
+
+  private checkUserPinLength(pin: string, what: string): void {
+    if (pin.length < USER_PIN_MIN || pin.length > USER_PIN_MAX) throw ckrError('CKR_PIN_LEN_RANGE', `${what} on ${this.describe()}`);
+  }
+}

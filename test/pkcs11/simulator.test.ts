@@ -1,0 +1,226 @@
+// The simulated SmartCard-HSM's own rules: the states SoftHSM2 cannot reach
+// (retry counters that lock, an SO login that checks nothing, a full device),
+// and what provisioning does when it meets them.
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { Pkcs11Error, ckrError } from '../../lib/pkcs11/errors.ts';
+import { CEREMONY_KEYS, generateCeremonyKeys } from '../../lib/pkcs11/generate.ts';
+import { DEFAULT_SO_PIN } from '../../lib/pkcs11/pins.ts';
+import { provisionToken } from '../../lib/pkcs11/provision.ts';
+import { FACTORY_USER_PIN, SO_PIN_TRIES, SimulatedSmartCardHsm } from '../../lib/pkcs11/simulator/smartcard-hsm.ts';
+import { openSimulatedToken } from '../../lib/pkcs11/simulator/token.ts';
+import { TokenFlag, type Token } from '../../lib/pkcs11/token.ts';
+
+const NEW_SO = '0f1e2d3c4b5a6978';
+const NEW_USER = 'tuf-2020';
+const WRONG_SO = 'ffffffffffffffff';
+const ROOT = CEREMONY_KEYS[0]!;
+
+let products: string;
+beforeEach(() => {
+  products = mkdtempSync(join(tmpdir(), 'runbook-products-'));
+});
+afterEach(() => rmSync(products, { recursive: true, force: true }));
+
+const flagsOf = (device: SimulatedSmartCardHsm) => device.info().flags;
+const userFlags = (device: SimulatedSmartCardHsm) =>
+  flagsOf(device) & (TokenFlag.USER_PIN_COUNT_LOW | TokenFlag.USER_PIN_FINAL_TRY | TokenFlag.USER_PIN_LOCKED);
+
+describe('a factory-fresh device', () => {
+  it('reports itself as OpenSC presents a Nitrokey HSM, with the factory PINs', async () => {
+    const device = new SimulatedSmartCardHsm({ serial: 'DENK0102947' });
+    const token = await openSimulatedToken([device]);
+    expect(await token.info()).toMatchObject({ manufacturer: 'www.CardContact.de', model: 'PKCS#15 emulated', serial: 'DENK0102947' });
+    await token.login('user', FACTORY_USER_PIN);
+    await token.logout();
+    await token.initToken(DEFAULT_SO_PIN, 'x');
+  });
+
+  it('makes up a serial of the DENK form when none is given', () => {
+    expect(new SimulatedSmartCardHsm().serial).toMatch(/^DENK\d{7}$/);
+  });
+
+  it('an uninitialized chip in a second reader is ignored', async () => {
+    const token = await openSimulatedToken([new SimulatedSmartCardHsm({ initialized: false }), new SimulatedSmartCardHsm({ serial: 'DENK0000001' })]);
+    expect((await token.info()).serial).toBe('DENK0000001');
+  });
+});
+
+describe('the SO PIN', () => {
+  it('an SO login with a wrong PIN succeeds: the device checks it only at C_SetPIN or C_InitPIN', async () => {
+    const device = new SimulatedSmartCardHsm();
+    const token = await openSimulatedToken([device]);
+    await token.login('so', WRONG_SO);
+    await expect(token.setPin(WRONG_SO, NEW_SO)).toThrowWithCode('PKCS11_CKR_PIN_INCORRECT');
+    await expect(token.initPin(NEW_USER)).toThrowWithCode('PKCS11_CKR_PIN_INCORRECT');
+    expect(device.soPinTriesLeft).toBe(SO_PIN_TRIES - 2);
+    await token.logout();
+  });
+
+  it('is hex: upper and lower case are the same PIN', async () => {
+    const token = await openSimulatedToken([new SimulatedSmartCardHsm({ soPin: 'ABCDEF0123456789' })]);
+    await token.initToken('abcdef0123456789', 'x');
+  });
+
+  it('a right SO PIN resets the count of wrong ones', async () => {
+    const device = new SimulatedSmartCardHsm();
+    const token = await openSimulatedToken([device]);
+    await expect(token.initToken(WRONG_SO, 'x')).toThrowWithCode('PKCS11_CKR_PIN_INCORRECT');
+    expect(device.soPinTriesLeft).toBe(SO_PIN_TRIES - 1);
+    await token.initToken(DEFAULT_SO_PIN, 'x');
+    expect(device.soPinTriesLeft).toBe(SO_PIN_TRIES);
+  });
+
+  it('after 15 wrong tries the device is locked for good, even with the right PIN', async () => {
+    const device = new SimulatedSmartCardHsm();
+    const token = await openSimulatedToken([device]);
+    for (let i = 0; i < SO_PIN_TRIES; i++) await expect(token.initToken(WRONG_SO, 'x')).toThrowWithCode('PKCS11_CKR_PIN_INCORRECT');
+    await expect(token.initToken(DEFAULT_SO_PIN, 'x')).toThrowWithCode('PKCS11_CKR_PIN_LOCKED');
+    await expect(provisionToken(token, { soPin: DEFAULT_SO_PIN, newSoPin: NEW_SO, userPin: NEW_USER })).toThrowWithCode('PKCS11_CKR_PIN_LOCKED');
+  });
+
+  it('a new SO PIN that is not 16 hex digits is refused by the device too', async () => {
+    const token = await openSimulatedToken([new SimulatedSmartCardHsm()]);
+    await token.login('so', DEFAULT_SO_PIN);
+    await expect(token.setPin(DEFAULT_SO_PIN, '1234')).toThrowWithCode('PKCS11_CKR_PIN_LEN_RANGE');
+    await expect(token.setPin(DEFAULT_SO_PIN, 'zzzzzzzzzzzzzzzz')).toThrowWithCode('PKCS11_CKR_PIN_INCORRECT');
+  });
+});
+
+describe('the user PIN', () => {
+  it('counts down 3 tries with the flags OpenSC reports, then locks', async () => {
+    const device = new SimulatedSmartCardHsm();
+    const token = await openSimulatedToken([device]);
+    expect(userFlags(device)).toBe(0);
+    await expect(token.login('user', 'wrong-1')).toThrowWithCode('PKCS11_CKR_PIN_INCORRECT');
+    expect(userFlags(device)).toBe(TokenFlag.USER_PIN_COUNT_LOW);
+    await expect(token.login('user', 'wrong-2')).toThrowWithCode('PKCS11_CKR_PIN_INCORRECT');
+    expect(userFlags(device)).toBe(TokenFlag.USER_PIN_FINAL_TRY);
+    await expect(token.login('user', 'wrong-3')).toThrowWithCode('PKCS11_CKR_PIN_INCORRECT');
+    expect(userFlags(device)).toBe(TokenFlag.USER_PIN_LOCKED);
+    await expect(token.login('user', FACTORY_USER_PIN)).toThrowWithCode('PKCS11_CKR_PIN_LOCKED');
+  });
+
+  it('a right PIN before the lock resets the count', async () => {
+    const device = new SimulatedSmartCardHsm();
+    const token = await openSimulatedToken([device]);
+    await expect(token.login('user', 'wrong-1')).toThrowWithCode('PKCS11_CKR_PIN_INCORRECT');
+    await token.login('user', FACTORY_USER_PIN);
+    expect(userFlags(device)).toBe(0);
+  });
+
+  it('C_InitPIN by the SO unblocks a locked user PIN', async () => {
+    const device = new SimulatedSmartCardHsm();
+    const token = await openSimulatedToken([device]);
+    for (const pin of ['wrong-1', 'wrong-2', 'wrong-3']) await expect(token.login('user', pin)).toThrowWithCode('PKCS11_CKR_PIN_INCORRECT');
+    await token.login('so', DEFAULT_SO_PIN);
+    await token.initPin(NEW_USER);
+    await token.logout();
+    await token.login('user', NEW_USER);
+  });
+
+  it('must be 6 to 15 characters on the device', async () => {
+    const token = await openSimulatedToken([new SimulatedSmartCardHsm()]);
+    await token.login('so', DEFAULT_SO_PIN);
+    await expect(token.initPin('12345')).toThrowWithCode('PKCS11_CKR_PIN_LEN_RANGE');
+    await expect(token.initPin('1234567890123456')).toThrowWithCode('PKCS11_CKR_PIN_LEN_RANGE');
+  });
+
+  it('can be changed by the user in a user session', async () => {
+    const token = await openSimulatedToken([new SimulatedSmartCardHsm()]);
+    await token.login('user', FACTORY_USER_PIN);
+    await token.setPin(FACTORY_USER_PIN, NEW_USER);
+    await token.logout();
+    await token.login('user', NEW_USER);
+  });
+});
+
+describe('provisioning refuses a device in a dangerous state', () => {
+  it.each([
+    ['one user PIN try left', 2],
+    ['a locked user PIN', 3],
+  ])('%s', async (_what, wrong) => {
+    const device = new SimulatedSmartCardHsm();
+    const token = await openSimulatedToken([device]);
+    for (let i = 0; i < wrong; i++) await expect(token.login('user', `wrong-${i}`)).toThrowWithCode('PKCS11_CKR_PIN_INCORRECT');
+    await expect(provisionToken(token, { soPin: DEFAULT_SO_PIN, newSoPin: NEW_SO, userPin: NEW_USER })).toThrowWithCode('PKCS11_TOKEN_DANGEROUS_STATE');
+    await expect(generateCeremonyKeys(token, { userPin: FACTORY_USER_PIN, curve: 'P-256', productsDir: products })).toThrowWithCode(
+      'PKCS11_TOKEN_DANGEROUS_STATE',
+    );
+    // Nothing was tried: the SO PIN count is untouched.
+    expect(device.soPinTriesLeft).toBe(SO_PIN_TRIES);
+  });
+
+  it('a device whose self-test failed', async () => {
+    const device = new SimulatedSmartCardHsm();
+    device.failSelfTest();
+    const token = await openSimulatedToken([device]);
+    await expect(provisionToken(token, { soPin: DEFAULT_SO_PIN, newSoPin: NEW_SO, userPin: NEW_USER })).toThrowWithCode('PKCS11_TOKEN_DANGEROUS_STATE');
+  });
+});
+
+describe('nothing half-done goes unreported', () => {
+  it('when the targets key does not fit after root was made, the error names what is on the token', async () => {
+    const device = new SimulatedSmartCardHsm({ keyCapacity: 1 });
+    const token = await openSimulatedToken([device]);
+    const { serial } = await provisionToken(token, { soPin: DEFAULT_SO_PIN, newSoPin: NEW_SO, userPin: NEW_USER });
+    const err = await generateCeremonyKeys(token, { userPin: NEW_USER, curve: 'P-384', productsDir: products }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(Pkcs11Error);
+    expect((err as Pkcs11Error).code).toBe('PKCS11_KEYGEN_INCOMPLETE');
+    expect((err as Pkcs11Error).ckr).toBe('CKR_DEVICE_MEMORY');
+    expect((err as Pkcs11Error).onToken).toEqual(['root (public-key, private-key)']);
+    // No product was published for a half-made pair of keys.
+    expect(existsSync(join(products, serial))).toBe(false);
+    expect(device.keysWithId(ROOT.id)).toHaveLength(1);
+  });
+
+  it('when the card is pulled after the re-initialization, the error keeps the token\'s code', async () => {
+    const device = new SimulatedSmartCardHsm();
+    const real = await openSimulatedToken([device]);
+    // The device vanishes just as the new SO PIN is being set.
+    const token: Token = Object.assign(Object.create(real) as Token, {
+      setPin: () => Promise.reject(ckrError('CKR_DEVICE_REMOVED', `C_SetPIN on ${real.description}`)),
+    });
+    const err = await provisionToken(token, { soPin: DEFAULT_SO_PIN, newSoPin: NEW_SO, userPin: NEW_USER }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(Pkcs11Error);
+    expect((err as Pkcs11Error).code).toBe('PKCS11_CKR_DEVICE_REMOVED');
+    expect((err as Pkcs11Error).ckr).toBe('CKR_DEVICE_REMOVED');
+    // It had been re-initialized: the user PIN is unset and the factory SO PIN still rules.
+    expect(flagsOf(device) & TokenFlag.USER_PIN_INITIALIZED).toBe(0);
+    await real.initToken(DEFAULT_SO_PIN, 'again');
+  });
+});
+
+describe('sessions', () => {
+  it('private keys are invisible until the user logs in', async () => {
+    const token = await openSimulatedToken([new SimulatedSmartCardHsm()]);
+    await provisionToken(token, { soPin: DEFAULT_SO_PIN, newSoPin: NEW_SO, userPin: NEW_USER });
+    await generateCeremonyKeys(token, { userPin: NEW_USER, curve: 'P-256', productsDir: products });
+    expect(await token.objectsWithId(ROOT.id)).toEqual(['public-key']);
+    await token.login('user', NEW_USER);
+    expect(await token.objectsWithId(ROOT.id)).toEqual(['public-key', 'private-key']);
+  });
+
+  it('refuses a second login and work that needs a login', async () => {
+    const token = await openSimulatedToken([new SimulatedSmartCardHsm()]);
+    await expect(token.generateKeyPair({ curve: 'P-256', id: ROOT.id, label: 'root' })).toThrowWithCode('PKCS11_CKR_USER_NOT_LOGGED_IN');
+    await token.login('user', FACTORY_USER_PIN);
+    await expect(token.login('so', DEFAULT_SO_PIN)).toThrowWithCode('PKCS11_CKR_USER_ANOTHER_ALREADY_LOGGED_IN');
+    await expect(token.initPin(NEW_USER)).toThrowWithCode('PKCS11_CKR_USER_NOT_LOGGED_IN');
+  });
+
+  it('a closed token refuses everything', async () => {
+    const token = await openSimulatedToken([new SimulatedSmartCardHsm()]);
+    await token.close();
+    await expect(token.info()).toThrowWithCode('PKCS11_CKR_CRYPTOKI_NOT_INITIALIZED');
+  });
+});
+
+describe('hostile token data', () => {
+  it.each(['../../etc', 'DENK/0102947', '', '.hidden', 'x'.repeat(33)])('a serial of %j cannot name product files', async (serial) => {
+    const token = await openSimulatedToken([new SimulatedSmartCardHsm({ serial })]);
+    await expect(generateCeremonyKeys(token, { userPin: FACTORY_USER_PIN, curve: 'P-256', productsDir: products })).toThrowWithCode('PKCS11_TOKEN_UNEXPECTED');
+  });
+});

@@ -1,0 +1,74 @@
+// The two implementations of Token the contract suite runs against: the
+// pkcs11js driver over SoftHSM2, and the simulated SmartCard-HSM.
+import { openPkcs11Token } from '../../../lib/pkcs11/driver.ts';
+import { NITROKEY_HSM, SOFTHSM2, type ExpectedToken } from '../../../lib/pkcs11/identity.ts';
+import { DEFAULT_SO_PIN } from '../../../lib/pkcs11/pins.ts';
+import { SimulatedSmartCardHsm } from '../../../lib/pkcs11/simulator/smartcard-hsm.ts';
+import { openSimulatedToken } from '../../../lib/pkcs11/simulator/token.ts';
+import type { Token } from '../../../lib/pkcs11/token.ts';
+import { SoftHsmStore, softhsmModule } from './softhsm.ts';
+
+/** The PINs a token has before the ceremony: the SmartCard-HSM factory values. */
+export const START = { soPin: DEFAULT_SO_PIN, userPin: '648219' } as const;
+
+export interface Backend {
+  readonly name: string;
+  /** What this backend's tokens report themselves as. */
+  readonly expect: ExpectedToken;
+  /** A kind of token this backend is not. */
+  readonly other: ExpectedToken;
+  /** Opens one initialized token with the START PINs and no keys. */
+  fresh(): Promise<Token>;
+  /** Opens with no initialized token present (rejects). */
+  none(): Promise<Token>;
+  /** Opens with two initialized tokens present (rejects). */
+  two(): Promise<Token>;
+  /** Removes whatever the last call made. */
+  cleanup(): void;
+}
+
+export function softhsmBackend(): Backend {
+  let stores: SoftHsmStore[] = [];
+  const store = (): SoftHsmStore => {
+    const s = new SoftHsmStore().use();
+    stores.push(s);
+    return s;
+  };
+  const open = () => openPkcs11Token({ module: softhsmModule });
+  return {
+    name: 'SoftHSM2 through pkcs11js',
+    expect: SOFTHSM2,
+    other: NITROKEY_HSM,
+    fresh() {
+      store().initToken({ label: 'ceremony', ...START });
+      return open();
+    },
+    none() {
+      store();
+      return open();
+    },
+    two() {
+      const s = store();
+      s.initToken({ label: 'first', ...START });
+      s.initToken({ label: 'second', ...START });
+      return open();
+    },
+    cleanup() {
+      for (const s of stores) s.remove();
+      stores = [];
+    },
+  };
+}
+
+export function simulatorBackend(): Backend {
+  return {
+    name: 'simulated SmartCard-HSM',
+    expect: NITROKEY_HSM,
+    other: SOFTHSM2,
+    fresh: () => openSimulatedToken([new SimulatedSmartCardHsm({ serial: 'DENK0102947', ...START })]),
+    // An uninitialized chip in the reader does not count as a token to provision.
+    none: () => openSimulatedToken([new SimulatedSmartCardHsm({ initialized: false })]),
+    two: () => openSimulatedToken([new SimulatedSmartCardHsm(), new SimulatedSmartCardHsm()]),
+    cleanup() {},
+  };
+}
