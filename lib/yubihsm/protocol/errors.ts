@@ -1,0 +1,107 @@
+import { YubiHsmError, type YubiHsmErrorCode } from '../errors.ts';
+
+/**
+ * The device's error codes: the single data byte of an error response
+ * (`0x7f | 0x0001 | code`). Yubico command reference, "Errors"; the values
+ * are those libyubihsm translates (`translate_device_error`).
+ */
+export const enum DeviceError {
+  /** Success; never sent in an error frame. */
+  Ok = 0x00,
+  /** Unknown command. */
+  InvalidCommand = 0x01,
+  /** Malformed command data, or a value out of range. */
+  InvalidData = 0x02,
+  /** The session id is unknown, or the session is not (yet) authenticated. */
+  InvalidSession = 0x03,
+  /** MAC or host cryptogram failed to verify. */
+  AuthenticationFailed = 0x04,
+  /** All 16 sessions are allocated. */
+  SessionsFull = 0x05,
+  /** Session creation failed. */
+  SessionFailed = 0x06,
+  /** Storage failure (full, or write error). */
+  StorageFailed = 0x07,
+  /** A length is wrong (e.g. a message longer than the device accepts). */
+  WrongLength = 0x08,
+  /** The session or the object lacks the capability the command needs. */
+  InsufficientPermissions = 0x09,
+  /** The log is full and forced audit is enabled. */
+  LogFull = 0x0a,
+  /** The object does not exist (or is outside the session's domains). */
+  ObjectNotFound = 0x0b,
+  /** The id is illegal for this use (e.g. 0, or 0xffff). */
+  InvalidId = 0x0c,
+  /** SSH CA constraint violation. */
+  SshCaConstraintViolation = 0x0e,
+  /** OTP did not verify. */
+  InvalidOtp = 0x0f,
+  /** Demo mode: power-cycle the device. */
+  DemoMode = 0x10,
+  /** An object with that id and type already exists. */
+  ObjectExists = 0x11,
+  /** The algorithm is disabled. */
+  AlgorithmDisabled = 0x12,
+  /** The command did not execute. */
+  CommandUnexecuted = 0xff,
+}
+
+const CODES: ReadonlyMap<number, YubiHsmErrorCode> = new Map<number, YubiHsmErrorCode>([
+  [DeviceError.InvalidCommand, 'YUBIHSM_DEVICE_INVALID_COMMAND'],
+  [DeviceError.InvalidData, 'YUBIHSM_DEVICE_INVALID_DATA'],
+  [DeviceError.InvalidSession, 'YUBIHSM_DEVICE_INVALID_SESSION'],
+  [DeviceError.AuthenticationFailed, 'YUBIHSM_DEVICE_AUTH_FAIL'],
+  [DeviceError.SessionsFull, 'YUBIHSM_DEVICE_SESSIONS_FULL'],
+  [DeviceError.SessionFailed, 'YUBIHSM_DEVICE_SESSION_FAILED'],
+  [DeviceError.StorageFailed, 'YUBIHSM_DEVICE_STORAGE_FAILED'],
+  [DeviceError.WrongLength, 'YUBIHSM_DEVICE_WRONG_LENGTH'],
+  [DeviceError.InsufficientPermissions, 'YUBIHSM_DEVICE_INSUFFICIENT_PERMISSIONS'],
+  [DeviceError.LogFull, 'YUBIHSM_DEVICE_LOG_FULL'],
+  [DeviceError.ObjectNotFound, 'YUBIHSM_DEVICE_OBJECT_NOT_FOUND'],
+  [DeviceError.InvalidId, 'YUBIHSM_DEVICE_INVALID_ID'],
+  [DeviceError.SshCaConstraintViolation, 'YUBIHSM_DEVICE_SSH_CA_CONSTRAINT_VIOLATION'],
+  [DeviceError.InvalidOtp, 'YUBIHSM_DEVICE_INVALID_OTP'],
+  [DeviceError.DemoMode, 'YUBIHSM_DEVICE_DEMO_MODE'],
+  [DeviceError.ObjectExists, 'YUBIHSM_DEVICE_OBJECT_EXISTS'],
+  [DeviceError.AlgorithmDisabled, 'YUBIHSM_DEVICE_ALGORITHM_DISABLED'],
+  [DeviceError.CommandUnexecuted, 'YUBIHSM_DEVICE_COMMAND_UNEXECUTED'],
+]);
+
+const DESCRIPTIONS: ReadonlyMap<number, string> = new Map<number, string>([
+  [DeviceError.InvalidCommand, 'invalid command'],
+  [DeviceError.InvalidData, 'invalid data'],
+  [DeviceError.InvalidSession, 'invalid session'],
+  [DeviceError.AuthenticationFailed, 'authentication failed'],
+  [DeviceError.SessionsFull, 'all sessions are in use'],
+  [DeviceError.SessionFailed, 'session creation failed'],
+  [DeviceError.StorageFailed, 'storage failed'],
+  [DeviceError.WrongLength, 'wrong length'],
+  [DeviceError.InsufficientPermissions, 'insufficient permissions'],
+  [DeviceError.LogFull, 'audit log full'],
+  [DeviceError.ObjectNotFound, 'object not found'],
+  [DeviceError.InvalidId, 'invalid object id'],
+  [DeviceError.SshCaConstraintViolation, 'SSH CA constraint violation'],
+  [DeviceError.InvalidOtp, 'invalid OTP'],
+  [DeviceError.DemoMode, 'demo mode (power-cycle the device)'],
+  [DeviceError.ObjectExists, 'object already exists'],
+  [DeviceError.AlgorithmDisabled, 'algorithm disabled'],
+  [DeviceError.CommandUnexecuted, 'command not executed'],
+]);
+
+/** The stable error code for a device error byte (unknown bytes map to YUBIHSM_DEVICE_UNKNOWN_ERROR). */
+export function deviceErrorCode(code: number): YubiHsmErrorCode {
+  return CODES.get(code) ?? 'YUBIHSM_DEVICE_UNKNOWN_ERROR';
+}
+
+/**
+ * The typed error for a device error byte. `context` names the command (and,
+ * where the caller knows it, the device); the byte itself is kept in
+ * `deviceCode`.
+ */
+export function deviceError(code: number, context: string): YubiHsmError {
+  const what = DESCRIPTIONS.get(code) ?? 'undocumented error';
+  const hex = `0x${code.toString(16).padStart(2, '0')}`;
+  return new YubiHsmError(deviceErrorCode(code), `${context}: ${what} (device error ${hex})`, {
+    deviceCode: code,
+  });
+}

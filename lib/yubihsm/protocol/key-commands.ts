@@ -1,0 +1,233 @@
+/**
+ * Key creation and use payloads: PUT AUTHENTICATION KEY, GENERATE ASYMMETRIC
+ * KEY, GET PUBLIC KEY, SIGN ECDSA, SIGN ATTESTATION CERTIFICATE, GET OPAQUE
+ * (Yubico command reference, sections of the same names).
+ */
+import { decodeCapabilities, encodeCapabilities, type Capabilities } from '../capabilities.ts';
+import { YubiHsmError } from '../errors.ts';
+import { COORDINATE_BYTES } from '../../products/keys.ts';
+import { KEY_BYTES } from '../session/scp03.ts';
+import { Algorithm, curveOfAlgorithm } from './algorithms.ts';
+import { Reader, Writer } from './bytes.ts';
+import { decodeLabel, encodeLabel, LABEL_BYTES } from './objects.ts';
+
+/** The attributes every created object carries. */
+export interface NewObject {
+  /** 0 lets the device choose. */
+  readonly id: number;
+  readonly label: string;
+  /** 16-bit domains field. */
+  readonly domains: number;
+  readonly capabilities: Capabilities;
+  readonly algorithm: number;
+}
+
+export interface PutAuthenticationKeyRequest extends NewObject {
+  /** What objects created in sessions opened with this key may be given. */
+  readonly delegatedCapabilities: Capabilities;
+  /** K-ENC and K-MAC. Secret. */
+  readonly encKey: Uint8Array;
+  readonly macKey: Uint8Array;
+}
+
+/**
+ * PUT AUTHENTICATION KEY request data: id (2) ‖ label (40) ‖ domains (2) ‖
+ * capabilities (8) ‖ algorithm (1) ‖ delegated capabilities (8) ‖
+ * K-ENC (16) ‖ K-MAC (16). Runbook: "Provisioning the YubiHSM 2", step 13.
+ */
+export function encodePutAuthenticationKeyRequest(req: PutAuthenticationKeyRequest): Uint8Array {
+  if (req.encKey.length !== KEY_BYTES || req.macKey.length !== KEY_BYTES) {
+    throw new YubiHsmError('YUBIHSM_REQUEST_INVALID', `authentication keys are two ${KEY_BYTES}-byte AES keys`);
+  }
+  return new Writer(2 + LABEL_BYTES + 2 + 8 + 1 + 8 + 2 * KEY_BYTES)
+    .u16(req.id)
+    .bytes(encodeLabel(req.label))
+    .u16(req.domains)
+    .bytes(encodeCapabilities(req.capabilities))
+    .u8(req.algorithm)
+    .bytes(encodeCapabilities(req.delegatedCapabilities))
+    .bytes(req.encKey)
+    .bytes(req.macKey)
+    .finish();
+}
+
+/** Device side: parses PUT AUTHENTICATION KEY request data (attacker-controlled). */
+export function decodePutAuthenticationKeyRequest(data: Uint8Array): PutAuthenticationKeyRequest {
+  const r = new Reader(data, 'PUT AUTHENTICATION KEY request', 'YUBIHSM_REQUEST_INVALID');
+  const req: PutAuthenticationKeyRequest = {
+    id: r.u16('id'),
+    label: decodeLabel(r.bytesN(LABEL_BYTES, 'label')),
+    domains: r.u16('domains'),
+    capabilities: decodeCapabilities(r.bytesN(8, 'capabilities')),
+    algorithm: r.u8('algorithm'),
+    delegatedCapabilities: decodeCapabilities(r.bytesN(8, 'delegated capabilities')),
+    encKey: Uint8Array.from(r.bytesN(KEY_BYTES, 'encryption key')),
+    macKey: Uint8Array.from(r.bytesN(KEY_BYTES, 'MAC key')),
+  };
+  r.end();
+  return req;
+}
+
+/**
+ * GENERATE ASYMMETRIC KEY request data: id (2) ‖ label (40) ‖ domains (2) ‖
+ * capabilities (8) ‖ algorithm (1). Runbook: "Provisioning the YubiHSM 2",
+ * step 15 (the TUF root and targets keys).
+ */
+export function encodeGenerateAsymmetricKeyRequest(req: NewObject): Uint8Array {
+  return new Writer(2 + LABEL_BYTES + 2 + 8 + 1)
+    .u16(req.id)
+    .bytes(encodeLabel(req.label))
+    .u16(req.domains)
+    .bytes(encodeCapabilities(req.capabilities))
+    .u8(req.algorithm)
+    .finish();
+}
+
+/** Device side: parses GENERATE ASYMMETRIC KEY request data (attacker-controlled). */
+export function decodeGenerateAsymmetricKeyRequest(data: Uint8Array): NewObject {
+  const r = new Reader(data, 'GENERATE ASYMMETRIC KEY request', 'YUBIHSM_REQUEST_INVALID');
+  const req: NewObject = {
+    id: r.u16('id'),
+    label: decodeLabel(r.bytesN(LABEL_BYTES, 'label')),
+    domains: r.u16('domains'),
+    capabilities: decodeCapabilities(r.bytesN(8, 'capabilities')),
+    algorithm: r.u8('algorithm'),
+  };
+  r.end();
+  return req;
+}
+
+/** A 2-byte object id: the request of GET PUBLIC KEY and GET OPAQUE, and the response of PUT/GENERATE commands. */
+export function encodeObjectId(id: number): Uint8Array {
+  return new Writer(2).u16(id).finish();
+}
+
+/** Parses a data field that is exactly one 2-byte object id (attacker-controlled on either side). */
+export function decodeObjectId(data: Uint8Array, what: string, code: 'YUBIHSM_RESPONSE_MALFORMED' | 'YUBIHSM_REQUEST_INVALID' = 'YUBIHSM_RESPONSE_MALFORMED'): number {
+  const r = new Reader(data, what, code);
+  const id = r.u16('object id');
+  r.end();
+  return id;
+}
+
+export interface PublicKey {
+  readonly algorithm: number;
+  /** For EC keys: X ‖ Y, each coordinate big-endian and of the curve's size. */
+  readonly key: Uint8Array;
+}
+
+/** Device side: GET PUBLIC KEY response data: algorithm (1) ‖ public key. */
+export function encodePublicKeyResponse(pub: PublicKey): Uint8Array {
+  return new Writer(1 + pub.key.length).u8(pub.algorithm).bytes(pub.key).finish();
+}
+
+/**
+ * Host side: parses GET PUBLIC KEY response data (attacker-controlled). For
+ * the ceremony's curves the point must be exactly two coordinates long; the
+ * caller checks it is on the curve (lib/products/keys.ts).
+ */
+export function decodePublicKeyResponse(data: Uint8Array): PublicKey {
+  const r = new Reader(data, 'GET PUBLIC KEY response');
+  const algorithm = r.u8('algorithm');
+  const key = Uint8Array.from(r.rest());
+  const curve = curveOfAlgorithm(algorithm);
+  if (curve !== undefined && key.length !== 2 * COORDINATE_BYTES[curve]) {
+    throw new YubiHsmError(
+      'YUBIHSM_RESPONSE_MALFORMED',
+      `GET PUBLIC KEY response: a ${curve} key has ${2 * COORDINATE_BYTES[curve]} bytes (X ‖ Y), not ${key.length}`,
+    );
+  }
+  if (key.length === 0) throw new YubiHsmError('YUBIHSM_RESPONSE_MALFORMED', 'GET PUBLIC KEY response: no key bytes');
+  return { algorithm, key };
+}
+
+/** SIGN ECDSA request data: key id (2) ‖ digest. Runbook: signing TUF metadata with the HSM keys. */
+export function encodeSignEcdsaRequest(keyId: number, digest: Uint8Array): Uint8Array {
+  if (digest.length === 0) throw new YubiHsmError('YUBIHSM_REQUEST_INVALID', 'SIGN ECDSA needs a digest');
+  return new Writer(2 + digest.length).u16(keyId).bytes(digest).finish();
+}
+
+/** Device side: parses SIGN ECDSA request data (attacker-controlled). */
+export function decodeSignEcdsaRequest(data: Uint8Array): { keyId: number; digest: Uint8Array } {
+  const r = new Reader(data, 'SIGN ECDSA request', 'YUBIHSM_REQUEST_INVALID');
+  const keyId = r.u16('key id');
+  const digest = Uint8Array.from(r.rest());
+  if (digest.length === 0) throw new YubiHsmError('YUBIHSM_REQUEST_INVALID', 'SIGN ECDSA request: no digest');
+  return { keyId, digest };
+}
+
+/**
+ * Host side: checks that SIGN ECDSA response data is one DER
+ * ECDSA-Sig-Value (SEQUENCE of two positive INTEGERs, definite minimal
+ * lengths, nothing after) and returns it. Attacker-controlled.
+ */
+export function decodeSignEcdsaResponse(data: Uint8Array): Uint8Array {
+  const fail = (why: string): never => {
+    throw new YubiHsmError('YUBIHSM_RESPONSE_MALFORMED', `SIGN ECDSA response: not a DER ECDSA signature (${why})`);
+  };
+  const r = new Reader(data, 'SIGN ECDSA response');
+  if (r.u8('SEQUENCE tag') !== 0x30) fail('no SEQUENCE');
+  const seqLength = derLength(r, fail);
+  if (seqLength !== r.remaining) fail('SEQUENCE length');
+  for (const name of ['r', 's']) {
+    if (r.u8(`${name} tag`) !== 0x02) fail(`${name} is not an INTEGER`);
+    const n = derLength(r, fail);
+    if (n === 0) fail(`${name} is empty`);
+    const v = r.bytesN(n, name);
+    if (v[0]! & 0x80) fail(`${name} is negative`);
+    if (n > 1 && v[0] === 0 && !(v[1]! & 0x80)) fail(`${name} is not minimally encoded`);
+  }
+  r.end();
+  return Uint8Array.from(data);
+}
+
+function derLength(r: Reader, fail: (why: string) => never): number {
+  const first = r.u8('length');
+  if (first < 0x80) return first;
+  if (first !== 0x81) return fail('length form');
+  const n = r.u8('length');
+  if (n < 0x80) fail('length not minimal');
+  return n;
+}
+
+/** SIGN ATTESTATION CERTIFICATE request data: key id (2) ‖ attestation key id (2; 0 is the device attestation key). */
+export function encodeSignAttestationCertificateRequest(keyId: number, attestationKeyId: number): Uint8Array {
+  return new Writer(4).u16(keyId).u16(attestationKeyId).finish();
+}
+
+/** Device side: parses SIGN ATTESTATION CERTIFICATE request data (attacker-controlled). */
+export function decodeSignAttestationCertificateRequest(data: Uint8Array): { keyId: number; attestationKeyId: number } {
+  const r = new Reader(data, 'SIGN ATTESTATION CERTIFICATE request', 'YUBIHSM_REQUEST_INVALID');
+  const keyId = r.u16('key id');
+  const attestationKeyId = r.u16('attestation key id');
+  r.end();
+  return { keyId, attestationKeyId };
+}
+
+/**
+ * Host side: checks that certificate bytes (SIGN ATTESTATION CERTIFICATE
+ * response, or opaque 0) are one DER SEQUENCE filling the data exactly.
+ * Attacker-controlled; the certificate itself is parsed and verified by the
+ * caller (lib/yubihsm/attestation.ts, lib/products).
+ */
+export function decodeCertificateResponse(data: Uint8Array, what: string): Uint8Array {
+  const r = new Reader(data, what);
+  const fail = (why: string): never => {
+    throw new YubiHsmError('YUBIHSM_RESPONSE_MALFORMED', `${what}: not a DER certificate (${why})`);
+  };
+  if (r.u8('SEQUENCE tag') !== 0x30) fail('no SEQUENCE');
+  const first = r.u8('length');
+  let length: number;
+  if (first < 0x80) length = first;
+  else if (first === 0x81) length = r.u8('length');
+  else if (first === 0x82) length = r.u16('length');
+  else return fail('length form');
+  if (length !== r.remaining) fail(`SEQUENCE of ${length} bytes in ${r.remaining}`);
+  return Uint8Array.from(data);
+}
+
+/** The device attestation key and certificate live at id 0. */
+export const DEVICE_ATTESTATION_ID = 0;
+
+/** The algorithm of password-derived authentication keys. */
+export const AUTHENTICATION_KEY_ALGORITHM = Algorithm.Aes128YubicoAuthentication;

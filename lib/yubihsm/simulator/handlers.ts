@@ -1,0 +1,522 @@
+// @peculiar/x509 resolves its ASN.1 schemas through tsyringe, which needs the Reflect polyfill loaded first.
+import 'reflect-metadata';
+import { createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { X509Certificate } from '@peculiar/x509';
+import { AttestationError, type FirmwareVersion } from '../attestation.ts';
+import { CAPABILITY_BITS, hasCapabilities, type Capabilities, type CapabilityName } from '../capabilities.ts';
+import { Algorithm, curveOfAlgorithm } from '../protocol/algorithms.ts';
+import { Reader, Writer } from '../protocol/bytes.ts';
+import { Command } from '../protocol/commands.ts';
+import { DeviceError } from '../protocol/errors.ts';
+import { decodeLabel, LABEL_BYTES, ObjectOrigin, ObjectType } from '../protocol/objects.ts';
+import { KEY_BYTES } from '../session/scp03.ts';
+import type { AuditLog } from './audit-log.ts';
+import { issueAttestation } from './attestation-issuer.ts';
+import { signDigest } from './ecdsa.ts';
+import { refuse } from './errors.ts';
+import { objectLength, type ObjectStore, type StoredObject } from './object-store.ts';
+import type { Session } from './sessions.ts';
+
+/**
+ * The commands an authenticated session can send, device side. Each handler
+ * takes the command's data (attacker-controlled: the host sent it) and
+ * returns the response data, or throws a DeviceRefusal that becomes the
+ * device's error frame. Formats and rules: Yubico command reference, one
+ * section per command, named on each handler.
+ */
+
+/** What the handlers need from the device. */
+export interface DeviceState {
+  readonly serial: number;
+  readonly firmware: FirmwareVersion;
+  readonly store: ObjectStore;
+  readonly log: AuditLog;
+  /** The device attestation key ("asymmetric key 0"; not a listed object). */
+  readonly attestationKey: KeyObject;
+  /** The device certificate (opaque 0). */
+  readonly deviceCertificate: Uint8Array;
+  /** Algorithms GET DEVICE INFO lists. */
+  readonly algorithms: readonly Algorithm[];
+}
+
+/** What a handler reports for the audit log besides its result. */
+export interface Outcome {
+  readonly data: Uint8Array;
+  /** The object acted on (0xffff when none). */
+  readonly target?: number;
+  /** The second object (the attestation key of SIGN ATTESTATION CERTIFICATE). */
+  readonly second?: number;
+  /** Something to do once the response is on its way (close the session, reset the device). */
+  readonly after?: 'close-session' | 'reset';
+}
+
+/** Fields of a command that the audit log records even when the command fails. */
+export interface Targets {
+  target: number;
+  second: number;
+}
+
+type Handler = (device: DeviceState, session: Session, data: Uint8Array, targets: Targets) => Outcome | Promise<Outcome>;
+
+/** A bounds-checked reader whose short reads become WRONG LENGTH (error 0x08). */
+function reader(data: Uint8Array, what: string): Reader {
+  return new Reader(data, what, 'YUBIHSM_DEVICE_WRONG_LENGTH');
+}
+
+const EMPTY = new Uint8Array(0);
+
+function needCapability(session: Session, name: CapabilityName): void {
+  if (!hasCapabilities(session.authority.capabilities, CAPABILITY_BITS[name])) {
+    throw refuse(DeviceError.InsufficientPermissions, `the session's authentication key lacks ${name}`);
+  }
+}
+
+/**
+ * An object the session may see: it exists and shares a domain with the
+ * session's authentication key. Objects outside the session's domains do not
+ * exist as far as the session can tell (OBJECT NOT FOUND).
+ */
+function visible(device: DeviceState, session: Session, type: number, id: number): StoredObject {
+  const o = device.store.get(type, id);
+  if (!o || (o.domains & session.authority.domains) === 0) {
+    throw refuse(DeviceError.ObjectNotFound, `no object 0x${id.toString(16)} of type ${type} in the session's domains`);
+  }
+  return o;
+}
+
+/**
+ * The fields every object-creating command starts with (PUT AUTHENTICATION
+ * KEY, GENERATE ASYMMETRIC KEY, PUT OPAQUE):
+ * id (2) | label (40) | domains (2) | capabilities (8) | algorithm (1),
+ * checked against the session as the device checks them: domains not empty
+ * and within the session's; capabilities within the session's delegated
+ * capabilities ("Capabilities": an authentication key can give the objects
+ * it creates only capabilities it may delegate).
+ */
+interface Creation {
+  id: number;
+  label: Uint8Array;
+  domains: number;
+  capabilities: Capabilities;
+  /** As sent (attacker-controlled): each handler checks it against the algorithms it accepts. */
+  algorithm: Algorithm;
+}
+
+function readCreation(r: Reader, targets: Targets): Creation {
+  const id = r.u16('id');
+  targets.target = id;
+  return {
+    id,
+    label: Uint8Array.from(r.bytesN(LABEL_BYTES, 'label')),
+    domains: r.u16('domains'),
+    capabilities: r.u64('capabilities'),
+    algorithm: r.u8('algorithm'),
+  };
+}
+
+/** Checks the common fields once the whole command has been read, and picks the id when the host asked for 0. */
+function checkCreation(c: Creation, device: DeviceState, session: Session, type: ObjectType, targets: Targets): Creation {
+  if (c.domains === 0) throw refuse(DeviceError.InvalidData, 'an object needs at least one domain');
+  if ((c.domains & ~session.authority.domains) !== 0) {
+    throw refuse(DeviceError.InsufficientPermissions, "the object's domains are not all the session's");
+  }
+  if (!hasCapabilities(session.authority.delegated, c.capabilities)) {
+    throw refuse(DeviceError.InsufficientPermissions, "the object's capabilities exceed the session's delegated capabilities");
+  }
+  if (c.id === 0xffff) throw refuse(DeviceError.InvalidId, 'id 0xffff is reserved');
+  const id = c.id === 0 ? device.store.freeId(type) : c.id;
+  targets.target = id;
+  return { ...c, id };
+}
+
+function idResponse(id: number): Uint8Array {
+  return new Writer(2).u16(id).finish();
+}
+
+/** ECHO (0x01): the data back, unchanged. */
+export function echo(data: Uint8Array): Uint8Array {
+  return Uint8Array.from(data);
+}
+
+/**
+ * GET DEVICE INFO (0x06): firmware major, minor, patch (1 each) | serial (4)
+ * | log store size (1) | log entries used (1) | supported algorithms (1 each).
+ */
+export function deviceInfo(device: DeviceState, data: Uint8Array): Uint8Array {
+  if (data.length !== 0) throw refuse(DeviceError.WrongLength, 'GET DEVICE INFO takes no data');
+  const w = new Writer(16)
+    .u8(device.firmware.major)
+    .u8(device.firmware.minor)
+    .u8(device.firmware.patch)
+    .u32(device.serial)
+    .u8(62)
+    .u8(device.log.used);
+  for (const a of device.algorithms) w.u8(a);
+  return w.finish();
+}
+
+/** RESET DEVICE (0x08): no data; needs reset-device. The reset happens after the response is sent. */
+const resetDevice: Handler = (_device, session, data) => {
+  needCapability(session, 'reset-device');
+  if (data.length !== 0) throw refuse(DeviceError.WrongLength, 'RESET DEVICE takes no data');
+  return { data: EMPTY, after: 'reset' };
+};
+
+/** CLOSE SESSION (0x40): no data; the slot is freed after the response. */
+const closeSession: Handler = (_device, _session, data) => {
+  if (data.length !== 0) throw refuse(DeviceError.WrongLength, 'CLOSE SESSION takes no data');
+  return { data: EMPTY, after: 'close-session' };
+};
+
+/**
+ * PUT AUTHENTICATION KEY (0x44): id (2) | label (40) | domains (2) |
+ * capabilities (8) | algorithm (1) | delegated capabilities (8) | K-ENC (16)
+ * | K-MAC (16); answers the id (2). Needs put-authentication-key. Both the
+ * capabilities and the delegated capabilities must be within the session's
+ * delegated capabilities.
+ */
+const putAuthenticationKey: Handler = (device, session, data, targets) => {
+  needCapability(session, 'put-authentication-key');
+  const r = reader(data, 'PUT AUTHENTICATION KEY');
+  const fields = readCreation(r, targets);
+  const delegated = r.u64('delegated capabilities');
+  const enc = Uint8Array.from(r.bytesN(KEY_BYTES, 'K-ENC'));
+  const mac = Uint8Array.from(r.bytesN(KEY_BYTES, 'K-MAC'));
+  r.end();
+  const c = checkCreation(fields, device, session, ObjectType.AuthenticationKey, targets);
+  if (c.algorithm !== Algorithm.Aes128YubicoAuthentication) {
+    throw refuse(DeviceError.InvalidData, `algorithm ${c.algorithm} is not aes128-yubico-authentication`);
+  }
+  if (!hasCapabilities(session.authority.delegated, delegated)) {
+    throw refuse(DeviceError.InsufficientPermissions, "the new key's delegated capabilities exceed the session's");
+  }
+  device.store.add({
+    id: c.id,
+    type: ObjectType.AuthenticationKey,
+    algorithm: Algorithm.Aes128YubicoAuthentication,
+    label: c.label,
+    domains: c.domains,
+    capabilities: c.capabilities,
+    delegated,
+    origin: ObjectOrigin.Imported,
+    staticKeys: { enc, mac },
+  });
+  return { data: idResponse(c.id), target: c.id };
+};
+
+/**
+ * GENERATE ASYMMETRIC KEY (0x46): id (2) | label (40) | domains (2) |
+ * capabilities (8) | algorithm (1); answers the id (2). Needs
+ * generate-asymmetric-key. The simulator generates EC P-256 and P-384 keys
+ * (node:crypto); other algorithms are refused with INVALID DATA.
+ */
+const generateAsymmetricKey: Handler = (device, session, data, targets) => {
+  needCapability(session, 'generate-asymmetric-key');
+  const r = reader(data, 'GENERATE ASYMMETRIC KEY');
+  const fields = readCreation(r, targets);
+  r.end();
+  const c = checkCreation(fields, device, session, ObjectType.AsymmetricKey, targets);
+  const curve = curveOfAlgorithm(c.algorithm);
+  if (!curve) throw refuse(DeviceError.InvalidData, `the simulator generates ec-p256 and ec-p384 keys, not algorithm ${c.algorithm}`);
+  device.store.add({
+    id: c.id,
+    type: ObjectType.AsymmetricKey,
+    algorithm: c.algorithm,
+    label: c.label,
+    domains: c.domains,
+    capabilities: c.capabilities,
+    delegated: 0n,
+    origin: ObjectOrigin.Generated,
+    privateKey: generateKeyPairSync('ec', { namedCurve: curve }).privateKey,
+  });
+  return { data: idResponse(c.id), target: c.id };
+};
+
+/**
+ * PUT OPAQUE (0x42): id (2) | label (40) | domains (2) | capabilities (8) |
+ * algorithm (1) | data; answers the id (2). Needs put-opaque. Used to store
+ * the certificate of a user attestation key under the key's id.
+ */
+const putOpaque: Handler = (device, session, data, targets) => {
+  needCapability(session, 'put-opaque');
+  const r = reader(data, 'PUT OPAQUE');
+  const fields = readCreation(r, targets);
+  const content = Uint8Array.from(r.rest());
+  const c = checkCreation(fields, device, session, ObjectType.Opaque, targets);
+  if (content.length === 0) throw refuse(DeviceError.WrongLength, 'an opaque object needs data');
+  if (c.algorithm !== Algorithm.OpaqueData && c.algorithm !== Algorithm.OpaqueX509Certificate) {
+    throw refuse(DeviceError.InvalidData, `algorithm ${c.algorithm} is not an opaque algorithm`);
+  }
+  device.store.add({
+    id: c.id,
+    type: ObjectType.Opaque,
+    algorithm: c.algorithm,
+    label: c.label,
+    domains: c.domains,
+    capabilities: c.capabilities,
+    delegated: 0n,
+    origin: ObjectOrigin.Imported,
+    data: content,
+  });
+  return { data: idResponse(c.id), target: c.id };
+};
+
+/** GET OPAQUE (0x43): id (2); answers the data. Needs get-opaque. */
+const getOpaque: Handler = (device, session, data, targets) => {
+  const r = reader(data, 'GET OPAQUE');
+  const id = r.u16('id');
+  r.end();
+  targets.target = id;
+  needCapability(session, 'get-opaque');
+  const o = visible(device, session, ObjectType.Opaque, id);
+  return { data: Uint8Array.from(o.data ?? EMPTY), target: id };
+};
+
+/** The capability DELETE OBJECT needs for each type ("Capabilities": delete-*). */
+const DELETE_CAPABILITY: Partial<Record<number, CapabilityName>> = {
+  [ObjectType.Opaque]: 'delete-opaque',
+  [ObjectType.AuthenticationKey]: 'delete-authentication-key',
+  [ObjectType.AsymmetricKey]: 'delete-asymmetric-key',
+  [ObjectType.WrapKey]: 'delete-wrap-key',
+  [ObjectType.HmacKey]: 'delete-hmac-key',
+  [ObjectType.Template]: 'delete-template',
+  [ObjectType.OtpAeadKey]: 'delete-otp-aead-key',
+};
+
+/** DELETE OBJECT (0x58): id (2) | type (1); no data back. Needs the delete capability of the type. */
+const deleteObject: Handler = (device, session, data, targets) => {
+  const r = reader(data, 'DELETE OBJECT');
+  const id = r.u16('id');
+  const type = r.u8('type');
+  r.end();
+  targets.target = id;
+  const capability = DELETE_CAPABILITY[type];
+  if (!capability) throw refuse(DeviceError.InvalidData, `type ${type} cannot be deleted`);
+  needCapability(session, capability);
+  if (id === 0 || id === 0xffff) throw refuse(DeviceError.InvalidId, 'the device objects cannot be deleted');
+  visible(device, session, type, id);
+  device.store.delete(type, id);
+  return { data: EMPTY, target: id };
+};
+
+function asymmetricKey(device: DeviceState, session: Session, id: number): StoredObject & { privateKey: KeyObject } {
+  const o = visible(device, session, ObjectType.AsymmetricKey, id);
+  if (!o.privateKey) throw refuse(DeviceError.InvalidData, `object 0x${id.toString(16)} holds no key`);
+  return o as StoredObject & { privateKey: KeyObject };
+}
+
+/** X ‖ Y of an EC public key: the form GET PUBLIC KEY answers (no 0x04 prefix). */
+export function rawPoint(key: KeyObject): Uint8Array {
+  const jwk = createPublicKey(key).export({ format: 'jwk' });
+  return Uint8Array.from([...Buffer.from(jwk.x ?? '', 'base64url'), ...Buffer.from(jwk.y ?? '', 'base64url')]);
+}
+
+/** GET PUBLIC KEY (0x54): id (2); answers algorithm (1) | X ‖ Y for EC keys. No capability needed. */
+const getPublicKey: Handler = (device, session, data, targets) => {
+  const r = reader(data, 'GET PUBLIC KEY');
+  const id = r.u16('id');
+  r.end();
+  targets.target = id;
+  const o = asymmetricKey(device, session, id);
+  return { data: new Writer(1 + 96).u8(o.algorithm).bytes(rawPoint(o.privateKey)).finish(), target: id };
+};
+
+/** The largest digest SIGN ECDSA accepts: SHA-512's. */
+export const MAX_DIGEST_BYTES = 64;
+
+/**
+ * SIGN ECDSA (0x56): id (2) | digest; answers the DER signature. Needs
+ * sign-ecdsa on the session and on the key. A digest longer than the curve
+ * order is truncated to its leftmost bits (FIPS 186-4 6.4).
+ */
+const signEcdsa: Handler = (device, session, data, targets) => {
+  const r = reader(data, 'SIGN ECDSA');
+  const id = r.u16('id');
+  targets.target = id;
+  const digest = r.rest();
+  needCapability(session, 'sign-ecdsa');
+  const o = asymmetricKey(device, session, id);
+  if (!hasCapabilities(o.capabilities, CAPABILITY_BITS['sign-ecdsa'])) {
+    throw refuse(DeviceError.InsufficientPermissions, `key 0x${id.toString(16)} lacks sign-ecdsa`);
+  }
+  const curve = curveOfAlgorithm(o.algorithm);
+  if (!curve) throw refuse(DeviceError.InvalidData, `key 0x${id.toString(16)} is not an EC key`);
+  if (digest.length === 0 || digest.length > MAX_DIGEST_BYTES) {
+    throw refuse(DeviceError.WrongLength, `a digest of ${digest.length} bytes`);
+  }
+  return { data: signDigest(curve, o.privateKey, digest), target: id };
+};
+
+/**
+ * SIGN ATTESTATION CERTIFICATE (0x64): key id (2) | attestation key id (2);
+ * answers the DER certificate. Needs sign-attestation-certificate on the
+ * session. Attestation key 0 is the device attestation key, and its
+ * certificate the device certificate (opaque 0). Any other attestation key is
+ * an asymmetric key with sign-attestation-certificate whose certificate is
+ * the opaque object with the same id ("Attestation").
+ */
+const signAttestationCertificate: Handler = async (device, session, data, targets) => {
+  const r = reader(data, 'SIGN ATTESTATION CERTIFICATE');
+  const id = r.u16('key id');
+  const attestationId = r.u16('attestation key id');
+  r.end();
+  targets.target = id;
+  targets.second = attestationId;
+  needCapability(session, 'sign-attestation-certificate');
+  const key = asymmetricKey(device, session, id);
+  let signingKey = device.attestationKey;
+  let issuerDer = device.deviceCertificate;
+  if (attestationId !== 0) {
+    const attesting = asymmetricKey(device, session, attestationId);
+    if (!hasCapabilities(attesting.capabilities, CAPABILITY_BITS['sign-attestation-certificate'])) {
+      throw refuse(DeviceError.InsufficientPermissions, `key 0x${attestationId.toString(16)} lacks sign-attestation-certificate`);
+    }
+    signingKey = attesting.privateKey;
+    issuerDer = visible(device, session, ObjectType.Opaque, attestationId).data ?? EMPTY;
+  }
+  let issuer: X509Certificate;
+  try {
+    issuer = new X509Certificate(issuerDer);
+  } catch {
+    throw refuse(DeviceError.InvalidData, `opaque 0x${attestationId.toString(16)} is not a certificate`);
+  }
+  try {
+    const der = await issueAttestation({
+      publicKey: createPublicKey(key.privateKey),
+      signingKey,
+      issuer,
+      info: {
+        firmware: device.firmware,
+        serial: device.serial,
+        origin: key.origin,
+        domains: key.domains,
+        capabilities: key.capabilities,
+        objectId: key.id,
+        label: decodeLabel(key.label),
+      },
+    });
+    return { data: der, target: id, second: attestationId };
+  } catch (err) {
+    if (err instanceof AttestationError) throw refuse(DeviceError.InvalidData, err.message);
+    throw err;
+  }
+};
+
+/** LIST OBJECTS filter tags and their value lengths ("LIST OBJECTS"). */
+const enum Filter {
+  Id = 0x01,
+  Type = 0x02,
+  Domains = 0x03,
+  Capabilities = 0x04,
+  Algorithm = 0x05,
+  Label = 0x06,
+}
+
+/**
+ * LIST OBJECTS (0x48): a sequence of filters tag (1) | value (id 2, type 1,
+ * domains 2, capabilities 8, algorithm 1, label 40); answers id (2) |
+ * type (1) | sequence (1) for each object the session can see that passes
+ * every filter. Domains and capabilities filters match objects sharing at
+ * least one domain / capability with the filter.
+ */
+const listObjects: Handler = (device, session, data) => {
+  const r = reader(data, 'LIST OBJECTS');
+  const tests: ((o: StoredObject) => boolean)[] = [];
+  while (r.remaining > 0) {
+    const tag = r.u8('filter tag');
+    // A host-sent byte; tags the device does not define fall to the default.
+    switch (tag as Filter) {
+      case Filter.Id: {
+        const id = r.u16('id filter');
+        tests.push((o) => o.id === id);
+        break;
+      }
+      case Filter.Type: {
+        const type = r.u8('type filter');
+        tests.push((o) => (o.type as number) === type);
+        break;
+      }
+      case Filter.Domains: {
+        const domains = r.u16('domains filter');
+        tests.push((o) => (o.domains & domains) !== 0);
+        break;
+      }
+      case Filter.Capabilities: {
+        const capabilities = r.u64('capabilities filter');
+        tests.push((o) => (o.capabilities & capabilities) !== 0n);
+        break;
+      }
+      case Filter.Algorithm: {
+        const algorithm = r.u8('algorithm filter');
+        tests.push((o) => (o.algorithm as number) === algorithm);
+        break;
+      }
+      case Filter.Label: {
+        const label = Uint8Array.from(r.bytesN(LABEL_BYTES, 'label filter'));
+        tests.push((o) => Buffer.compare(o.label, label) === 0);
+        break;
+      }
+      default:
+        throw refuse(DeviceError.InvalidData, `unknown LIST OBJECTS filter 0x${tag.toString(16)}`);
+    }
+  }
+  const w = new Writer(64);
+  for (const o of device.store.list()) {
+    if ((o.domains & session.authority.domains) === 0) continue;
+    if (tests.every((t) => t(o))) w.u16(o.id).u8(o.type).u8(o.sequence);
+  }
+  return { data: w.finish() };
+};
+
+/**
+ * GET OBJECT INFO (0x4e): id (2) | type (1); answers capabilities (8) |
+ * id (2) | length (2) | domains (2) | type (1) | algorithm (1) |
+ * sequence (1) | origin (1) | label (40) | delegated capabilities (8).
+ */
+const getObjectInfo: Handler = (device, session, data, targets) => {
+  const r = reader(data, 'GET OBJECT INFO');
+  const id = r.u16('id');
+  const type = r.u8('type');
+  r.end();
+  targets.target = id;
+  const o = visible(device, session, type, id);
+  const info = new Writer(66)
+    .u64(o.capabilities)
+    .u16(o.id)
+    .u16(objectLength(o))
+    .u16(o.domains)
+    .u8(o.type)
+    .u8(o.algorithm)
+    .u8(o.sequence)
+    .u8(o.origin)
+    .bytes(o.label)
+    .u64(o.delegated)
+    .finish();
+  return { data: info, target: id };
+};
+
+/** GET LOG ENTRIES (0x4d): no data; answers the Log Store (see audit-log.ts). Needs get-log-entries. */
+const getLogEntries: Handler = (device, session, data) => {
+  needCapability(session, 'get-log-entries');
+  if (data.length !== 0) throw refuse(DeviceError.WrongLength, 'GET LOG ENTRIES takes no data');
+  return { data: device.log.encode() };
+};
+
+/** The commands a session may carry, by code. */
+export const SESSION_HANDLERS: ReadonlyMap<number, Handler> = new Map<number, Handler>([
+  [Command.Echo, (_d, _s, data) => ({ data: echo(data) })],
+  [Command.GetDeviceInfo, (d, _s, data) => ({ data: deviceInfo(d, data) })],
+  [Command.ResetDevice, resetDevice],
+  [Command.CloseSession, closeSession],
+  [Command.PutOpaque, putOpaque],
+  [Command.GetOpaque, getOpaque],
+  [Command.PutAuthenticationKey, putAuthenticationKey],
+  [Command.GenerateAsymmetricKey, generateAsymmetricKey],
+  [Command.ListObjects, listObjects],
+  [Command.GetLogEntries, getLogEntries],
+  [Command.GetObjectInfo, getObjectInfo],
+  [Command.GetPublicKey, getPublicKey],
+  [Command.SignEcdsa, signEcdsa],
+  [Command.DeleteObject, deleteObject],
+  [Command.SignAttestationCertificate, signAttestationCertificate],
+]);

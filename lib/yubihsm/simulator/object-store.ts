@@ -1,0 +1,128 @@
+import { randomInt, type KeyObject } from 'node:crypto';
+import type { Capabilities } from '../capabilities.ts';
+import { Algorithm } from '../protocol/algorithms.ts';
+import { DeviceError } from '../protocol/errors.ts';
+import { LABEL_BYTES, ObjectType } from '../protocol/objects.ts';
+import type { StaticKeys } from '../session/scp03.ts';
+import { refuse } from './errors.ts';
+
+/**
+ * The device's object store (Yubico, "Core Concepts: Objects", "Object ID",
+ * "Domains", "Capabilities").
+ *
+ * - An object is identified by the pair (type, id): objects of different
+ *   types may share an id; a second object with the same type and id is
+ *   refused with OBJECT EXISTS.
+ * - Ids are 16-bit. 0x0000 and 0xffff are reserved for the device's own
+ *   objects (opaque 0 holds the device certificate); asking to create
+ *   object 0 lets the device choose a free id.
+ * - At most 256 objects.
+ * - Labels are 40 bytes, stored as sent.
+ * - Every object has a 16-bit domain field and a 64-bit capability field;
+ *   authentication keys also have delegated capabilities.
+ * - The sequence of an object counts how many objects with that type and id
+ *   existed before it since the last reset.
+ */
+
+/** The device stores at most 256 objects (Yubico, "Core Concepts: Objects"). */
+export const MAX_OBJECTS = 256;
+/** Reserved ids. */
+export const RESERVED_IDS: readonly number[] = [0x0000, 0xffff];
+/** All sixteen domains. */
+export const ALL_DOMAINS = 0xffff;
+
+export interface StoredObject {
+  readonly id: number;
+  readonly type: ObjectType;
+  readonly algorithm: Algorithm;
+  /** The 40 label bytes as the host sent them. */
+  readonly label: Uint8Array;
+  readonly domains: number;
+  readonly capabilities: Capabilities;
+  /** Authentication keys only (0 for other types). */
+  readonly delegated: Capabilities;
+  readonly sequence: number;
+  /** ObjectOrigin bits. */
+  readonly origin: number;
+  /** Authentication keys: K-ENC and K-MAC. */
+  readonly staticKeys?: StaticKeys;
+  /** Asymmetric keys: the private key (the public half is derived from it). */
+  readonly privateKey?: KeyObject;
+  /** Opaque objects: the data. */
+  readonly data?: Uint8Array;
+}
+
+export type NewObject = Omit<StoredObject, 'sequence'>;
+
+function key(type: number, id: number): number {
+  return (type << 16) | id;
+}
+
+/** The length GET OBJECT INFO reports: the bytes of key material or data the object holds. */
+export function objectLength(o: StoredObject): number {
+  switch (o.type) {
+    case ObjectType.AuthenticationKey:
+      // Two AES-128 keys (32 bytes) plus the 8 bytes of delegated capabilities, as devices report 40.
+      return 40;
+    case ObjectType.AsymmetricKey:
+      // Private scalar plus both coordinates of the public point.
+      return o.algorithm === Algorithm.EcP384 ? 48 * 3 : o.algorithm === Algorithm.EcP256 ? 32 * 3 : 0;
+    default:
+      return o.data?.length ?? 0;
+  }
+}
+
+export class ObjectStore {
+  private readonly objects = new Map<number, StoredObject>();
+  private readonly sequences = new Map<number, number>();
+
+  /** Forgets every object and every sequence counter (RESET DEVICE). */
+  clear(): void {
+    this.objects.clear();
+    this.sequences.clear();
+  }
+
+  get size(): number {
+    return this.objects.size;
+  }
+
+  get(type: number, id: number): StoredObject | undefined {
+    return this.objects.get(key(type, id));
+  }
+
+  /** Every object, in (type, id) order. */
+  list(): StoredObject[] {
+    return [...this.objects.values()].sort((a, b) => a.type - b.type || a.id - b.id);
+  }
+
+  /** A free id for `type`, chosen at random as the device does when asked for id 0. */
+  freeId(type: number): number {
+    if (this.size >= MAX_OBJECTS) throw refuse(DeviceError.StorageFailed, 'the object store is full');
+    for (;;) {
+      const id = randomInt(1, 0xffff);
+      if (!this.objects.has(key(type, id))) return id;
+    }
+  }
+
+  /**
+   * Stores a new object. `internal` allows the reserved ids, for the device's
+   * own objects (opaque 0). Refuses a taken (type, id) with OBJECT EXISTS,
+   * a reserved id with INVALID ID, and a full store with STORAGE FAILED.
+   */
+  add(o: NewObject, internal = false): StoredObject {
+    if (!internal && RESERVED_IDS.includes(o.id)) throw refuse(DeviceError.InvalidId, `id 0x${o.id.toString(16)} is reserved`);
+    if (o.label.length !== LABEL_BYTES) throw refuse(DeviceError.InvalidData, `a label has ${LABEL_BYTES} bytes`);
+    const k = key(o.type, o.id);
+    if (this.objects.has(k)) throw refuse(DeviceError.ObjectExists, `object 0x${o.id.toString(16)} of type ${o.type} exists`);
+    if (this.size >= MAX_OBJECTS) throw refuse(DeviceError.StorageFailed, 'the object store is full');
+    const sequence = this.sequences.get(k) ?? 0;
+    const stored: StoredObject = { ...o, label: Uint8Array.from(o.label), sequence };
+    this.objects.set(k, stored);
+    this.sequences.set(k, (sequence + 1) & 0xff);
+    return stored;
+  }
+
+  delete(type: number, id: number): boolean {
+    return this.objects.delete(key(type, id));
+  }
+}

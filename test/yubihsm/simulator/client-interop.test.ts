@@ -1,0 +1,71 @@
+// The project's host-side client (lib/yubihsm/client.ts) against the
+// simulator, in process and through the connector HTTP server: the seed's
+// provisioning sequence, and the device's errors arriving typed.
+import 'reflect-metadata';
+import { X509Certificate } from '@peculiar/x509';
+import { afterAll, describe, expect, it } from 'vitest';
+import { YubiHsmClient } from '../../../lib/yubihsm/client.ts';
+import { ObjectType } from '../../../lib/yubihsm/protocol/objects.ts';
+import { HttpTransport } from '../../../lib/yubihsm/transports/http.ts';
+import { InProcessTransport } from '../../../lib/yubihsm/transports/in-process.ts';
+import type { Transport } from '../../../lib/yubihsm/transports/transport.ts';
+import { ConnectorServer } from '../../../lib/yubihsm/simulator/index.ts';
+import { device } from './raw-host.ts';
+
+const servers: ConnectorServer[] = [];
+afterAll(async () => {
+  for (const s of servers) await s.close();
+});
+
+const transports: [string, () => Promise<Transport>][] = [
+  ['in process', async () => new InProcessTransport(await device())],
+  [
+    'over HTTP',
+    async () => {
+      const server = await ConnectorServer.start(await device());
+      servers.push(server);
+      return new HttpTransport(server.url);
+    },
+  ],
+];
+
+describe.each(transports)('host client against the simulator, %s', (_name, makeTransport) => {
+  it('runs the seed provisioning sequence', async () => {
+    const client = new YubiHsmClient(await makeTransport());
+    expect((await client.getDeviceInfo()).serial).toBe(7550054);
+    const factory = await client.openSession(1, { password: 'password' });
+    await factory.resetDevice();
+    const admin = await client.openSession(1, { password: 'password' });
+    await admin.putAuthenticationKey({
+      id: 2,
+      label: 'tuf-authkey',
+      domains: [1],
+      capabilities: ['get-opaque', 'generate-asymmetric-key', 'sign-ecdsa', 'sign-attestation-certificate', 'delete-authentication-key'],
+      delegatedCapabilities: ['sign-ecdsa'],
+      credentials: { password: 'interop password' },
+    });
+    const s = await client.openSession(2, { password: 'interop password' });
+    await s.deleteObject(1, ObjectType.AuthenticationKey);
+    await expect(client.openSession(1, { password: 'password' })).toThrowWithCode('YUBIHSM_DEVICE_OBJECT_NOT_FOUND');
+    expect(await s.generateEcKey({ id: 3, label: 'tuf-root', domains: [1], capabilities: ['sign-ecdsa'], curve: 'P-384' })).toBe(3);
+    const pub = await s.getPublicKey(3);
+    expect(pub.curve).toBe('P-384');
+    expect(pub.point).toHaveLength(96);
+    const attestation = new X509Certificate(await s.signAttestationCertificate(3));
+    const deviceCert = new X509Certificate(await s.getDeviceCertificate());
+    expect(await attestation.verify({ publicKey: deviceCert.publicKey, signatureOnly: true })).toBe(true);
+    await expect(s.resetDevice()).toThrowWithCode('YUBIHSM_DEVICE_INSUFFICIENT_PERMISSIONS');
+    await s.close();
+  });
+
+  it('gets a wrong password refused (the card cryptogram the simulator sends does not verify)', async () => {
+    const client = new YubiHsmClient(await makeTransport());
+    await expect(client.openSession(1, { password: 'wrong' })).toThrowWithCode('YUBIHSM_CARD_CRYPTOGRAM_MISMATCH');
+  });
+
+  it('gets the 17th session refused with the device error, typed', async () => {
+    const client = new YubiHsmClient(await makeTransport());
+    for (let i = 0; i < 16; i++) await client.openSession(1, { password: 'password' });
+    await expect(client.openSession(1, { password: 'password' })).toThrowWithCode('YUBIHSM_DEVICE_SESSIONS_FULL');
+  });
+});
