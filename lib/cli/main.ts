@@ -5,10 +5,22 @@ import { CliError } from './errors.ts';
 // One module per command. Each keeps its heavy imports inside its action so
 // that `runbook --help` stays a cold start of a few modules.
 // commands:begin
+import * as checkCommand from './check.ts';
+import * as digestCommand from './digest.ts';
+import * as listCommand from './list.ts';
+import * as runCommand from './run.ts';
+import * as verifyCommand from './verify.ts';
+import * as simulateCommand from './simulate.ts';
 // commands:end
 
 const COMMANDS: CommandModule[] = [
   // registry:begin
+  checkCommand,
+  listCommand,
+  digestCommand,
+  runCommand,
+  verifyCommand,
+  simulateCommand,
   // registry:end
 ];
 

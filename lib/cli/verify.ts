@@ -1,0 +1,68 @@
+/**
+ * `runbook verify DIR…`: proves published ceremony products to a third party
+ * (lib/products/verify). Exit status 0 only when every check holds, 1 when
+ * one fails, 2 when the command line cannot be acted on (a DIR missing, a
+ * file, empty; a bad --runbook or --hsm).
+ */
+import { Option, type Command } from 'commander';
+import type { VerifyInventory } from '../products/verify/index.ts';
+import type { CliContext } from './context.ts';
+import { CliError } from './errors.ts';
+
+interface VerifyFlags {
+  runbook?: string;
+  hsm?: string[];
+  json?: boolean;
+  allowSimulated?: boolean;
+}
+
+const HSM_FLAG = /^([A-Za-z0-9._:-]+)=(yubihsm2|nitrokey-hsm):(P-256|P-384)(?::([A-Za-z0-9]+))?$/;
+
+/** `--hsm ID=KIND:CURVE[:SERIAL]`, the inventory entry the front matter would hold. */
+function parseHsm(value: string, previous: string[] | undefined): string[] {
+  if (!HSM_FLAG.test(value)) {
+    throw new CliError('CLI_USAGE', `--hsm ${value}: expected ID=KIND:CURVE[:SERIAL], e.g. YubiHSM2-1=yubihsm2:P-256 (KIND yubihsm2 or nitrokey-hsm, CURVE P-256 or P-384)`);
+  }
+  return [...(previous ?? []), value];
+}
+
+export function register(program: Command, ctx: CliContext): void {
+  program
+    .command('verify')
+    .description('verify ceremony products: YubiHSM attestation chains to Yubico, attested key properties, key consistency, the inventory')
+    .argument('<dir...>', 'ceremony-products directories (one subdirectory per device serial) or single device directories')
+    .addOption(new Option('--runbook <file>', "check the devices against the inventory in the runbook's front matter").conflicts('hsm'))
+    .addOption(new Option('--hsm <id=kind:curve[:serial]>', 'an inventory entry (repeat for each HSM), instead of --runbook').argParser(parseHsm))
+    .option('--json', 'print the report as JSON')
+    .option('--allow-simulated', "accept attestations from the YubiHSM simulator's CA (reported SIMULATED)")
+    .action(async (dirs: string[], flags: VerifyFlags) => {
+      const { verifyProducts, renderJson, renderTable, VerifyError } = await import('../products/verify/index.ts');
+      let inventory: VerifyInventory | undefined;
+      if (flags.runbook !== undefined) {
+        const { readInventory } = await import('../runbook/inventory.ts');
+        try {
+          inventory = await readInventory(flags.runbook);
+        } catch (err) {
+          ctx.exitCode = 2;
+          throw err;
+        }
+      } else if (flags.hsm) {
+        inventory = {
+          hsms: flags.hsm.map((value) => {
+            const [, id = '', kind, keyType, serial] = HSM_FLAG.exec(value) ?? [];
+            return { id, kind: kind as 'yubihsm2' | 'nitrokey-hsm', keyType: keyType as 'P-256' | 'P-384', ...(serial ? { serial } : {}) };
+          }),
+        };
+      }
+      let report;
+      try {
+        report = await verifyProducts(dirs, { inventory, allowSimulated: flags.allowSimulated === true });
+      } catch (err) {
+        // A DIR that cannot be verified at all is a command-line problem.
+        if (err instanceof VerifyError) ctx.exitCode = 2;
+        throw err;
+      }
+      ctx.stdout.write(flags.json ? renderJson(report) : renderTable(report));
+      ctx.exitCode = report.ok ? 0 : 1;
+    });
+}

@@ -1,0 +1,115 @@
+/**
+ * Where the products are. The ceremony leaves one directory per device under
+ * `ceremony-products/`, named by the device's serial ("Provisioning the
+ * YubiHSM 2", step 18: the 10-digit, 0-padded serial; "Provisioning the
+ * Nitrokey HSM", step 22: the serial the provisioning printed, e.g.
+ * DENK0102947).
+ *
+ * A DIR argument is either such a device directory (its name is a serial) or
+ * a ceremony-products directory (anything else), whose entries must all be
+ * device directories. Several DIRs make a history of ceremonies: each
+ * ceremony-products DIR is one ceremony, and the device DIRs given on their
+ * own are taken together as one more.
+ */
+import { readdir, realpath, stat } from 'node:fs/promises';
+import { basename, join, resolve } from 'node:path';
+import { VerifyError } from './errors.ts';
+import type { DeviceKind, Finding } from './report.ts';
+
+/** A YubiHSM 2 serial as the products name it: 10 digits, 0-padded. */
+export const YUBIHSM_SERIAL = /^\d{10}$/;
+/** A Nitrokey HSM serial: four letters and seven digits (DENK0102947). */
+export const NITROKEY_SERIAL = /^[A-Z]{4}\d{7}$/;
+
+export function deviceKindOf(name: string): DeviceKind | undefined {
+  if (YUBIHSM_SERIAL.test(name)) return 'yubihsm2';
+  if (NITROKEY_SERIAL.test(name)) return 'nitrokey-hsm';
+  return undefined;
+}
+
+export interface DeviceDir {
+  /** The DIR argument (as given). */
+  readonly products: string;
+  /** The ceremony the device belongs to (for the inventory match). */
+  readonly ceremony: string;
+  readonly dir: string;
+  readonly serial: string;
+  readonly kind: DeviceKind;
+}
+
+export interface Layout {
+  readonly devices: DeviceDir[];
+  /** Entries of a ceremony-products DIR that are no device directory. */
+  readonly findings: Finding[];
+  /** The ceremonies, in argument order. */
+  readonly ceremonies: string[];
+}
+
+/** The ceremony that gathers the device DIRs given on their own. */
+export const LOOSE_DEVICES = '(device directories)';
+
+async function checkDir(dir: string): Promise<void> {
+  let info;
+  try {
+    info = await stat(dir);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') throw new VerifyError('VERIFY_INPUT_NOT_FOUND', `${dir}: no such directory`, { cause: err });
+    throw new VerifyError('VERIFY_INPUT_UNREADABLE', `${dir}: cannot be read (${code ?? 'error'})`, { cause: err });
+  }
+  if (!info.isDirectory()) throw new VerifyError('VERIFY_INPUT_NOT_DIRECTORY', `${dir}: is a file, not a products directory`);
+}
+
+async function entries(dir: string) {
+  try {
+    return await readdir(dir, { withFileTypes: true });
+  } catch (err) {
+    throw new VerifyError('VERIFY_INPUT_UNREADABLE', `${dir}: cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})`, { cause: err });
+  }
+}
+
+/** Finds the device directories under the DIR arguments. Throws VerifyError for a DIR that cannot be verified at all. */
+export async function discover(dirs: readonly string[]): Promise<Layout> {
+  const devices: DeviceDir[] = [];
+  const findings: Finding[] = [];
+  const ceremonies: string[] = [];
+  const seen = new Set<string>();
+  for (const products of dirs) {
+    await checkDir(products);
+    // The same directory named twice (or through a link) is verified once;
+    // otherwise its keys would be reported as reused.
+    const real = await realpath(products);
+    if (seen.has(real)) continue;
+    seen.add(real);
+
+    const name = basename(resolve(products));
+    const kind = deviceKindOf(name);
+    if (kind) {
+      if (!ceremonies.includes(LOOSE_DEVICES)) ceremonies.push(LOOSE_DEVICES);
+      devices.push({ products, ceremony: LOOSE_DEVICES, dir: products, serial: name, kind });
+      continue;
+    }
+    ceremonies.push(products);
+    const found: DeviceDir[] = [];
+    for (const entry of await entries(products)) {
+      const path = join(products, entry.name);
+      const entryKind = entry.isDirectory() ? deviceKindOf(entry.name) : undefined;
+      if (entryKind) {
+        found.push({ products, ceremony: products, dir: path, serial: entry.name, kind: entryKind });
+      } else {
+        findings.push({
+          code: 'VERIFY_FILE_UNEXPECTED',
+          check: 'files',
+          file: path,
+          message: entry.isDirectory()
+            ? `${path}: not named by a device serial (10-digit YubiHSM 2 or Nitrokey HSM serial)`
+            : `${path}: a ceremony-products directory holds only device directories`,
+        });
+      }
+    }
+    if (found.length === 0) throw new VerifyError('VERIFY_INPUT_EMPTY', `${products}: holds no device directory (named by a 10-digit YubiHSM 2 serial or a Nitrokey HSM serial)`);
+    found.sort((a, b) => (a.serial < b.serial ? -1 : a.serial > b.serial ? 1 : 0));
+    devices.push(...found);
+  }
+  return { devices, findings, ceremonies };
+}

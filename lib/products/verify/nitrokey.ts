@@ -1,0 +1,58 @@
+/**
+ * Checks of one Nitrokey HSM's products ("Provisioning the Nitrokey HSM",
+ * step 22): for each TUF key, its public key as DER SubjectPublicKeyInfo
+ * (.pub) and as PEM (.pem). A Nitrokey HSM issues no attestation the
+ * ceremony keeps, so what can be proven is that both files hold the same key,
+ * a valid point on a named ceremony curve.
+ */
+import { join } from 'node:path';
+import { sameBytes } from '../keys.ts';
+import { Malformed, readPemPublicKey, readPoint, readSpki, type ReadKey } from './der.ts';
+import { passFiles, readDeviceFiles, type ExpectedFile } from './device-files.ts';
+import type { DeviceDir } from './layout.ts';
+import { DeviceRecorder } from './recorder.ts';
+import { ROLES, type Role } from './report.ts';
+import type { DeviceOutcome } from './yubihsm.ts';
+
+export function nitrokeyFiles(serial: string): ExpectedFile[] {
+  return ROLES.flatMap((role) => [
+    { name: `${serial}_${role}_pubkey.pub`, role },
+    { name: `${serial}_${role}_pubkey.pem`, role },
+  ]);
+}
+
+function read(path: string, bytes: Buffer | undefined, pem: boolean, rec: DeviceRecorder, role: Role, like?: ReadKey): ReadKey | undefined {
+  if (!bytes) return undefined;
+  try {
+    if (!pem) return readSpki(bytes);
+    // The .pem is compared with the .pub (validated); only a different key needs its own point check.
+    const key = readPemPublicKey(bytes.toString('latin1'), false);
+    if (!(like && key.curve === like.curve && sameBytes(key.point, like.point))) readPoint(key.curve, key.point);
+    return key;
+  } catch (err) {
+    if (!(err instanceof Malformed)) throw err;
+    rec.fail(err.code === 'VERIFY_CURVE' ? 'curve' : 'key', err.code, `${path}: ${err.message}`, { role, file: path });
+    return undefined;
+  }
+}
+
+export async function verifyNitrokey(device: DeviceDir): Promise<DeviceOutcome> {
+  const rec = new DeviceRecorder();
+  const out: DeviceOutcome = { device, rec, keys: new Map(), attestations: new Map() };
+  const s = device.serial;
+  const files = await readDeviceFiles(device.dir, nitrokeyFiles(s), rec);
+  passFiles(ROLES, rec);
+  for (const role of ROLES) {
+    const pubPath = join(device.dir, `${s}_${role}_pubkey.pub`);
+    const pemPath = join(device.dir, `${s}_${role}_pubkey.pem`);
+    const pub = read(pubPath, files.get(`${s}_${role}_pubkey.pub`), false, rec, role);
+    const pem = read(pemPath, files.get(`${s}_${role}_pubkey.pem`), true, rec, role, pub);
+    if (pub) out.keys.set(role, pub);
+    else if (pem) out.keys.set(role, pem);
+    if (pub && pem) {
+      if (pub.curve === pem.curve && sameBytes(pub.point, pem.point)) rec.pass('key', role);
+      else rec.fail('key', 'VERIFY_KEY_MISMATCH', `${pemPath}: not the key in ${pubPath}`, { role, file: pemPath });
+    }
+  }
+  return out;
+}

@@ -1,0 +1,29 @@
+import type { VerifyCheckCode } from './errors.ts';
+import type { CheckName, CheckStatus, Finding, Role } from './report.ts';
+
+/**
+ * Collects one device's check results. A check passes for a role only when
+ * it was recorded as passing for that role; a failure recorded without a role
+ * (the device certificate, a stray file) fails every row of the device.
+ */
+export class DeviceRecorder {
+  readonly findings: Finding[] = [];
+  private readonly passes = new Set<string>();
+
+  fail(check: CheckName, code: VerifyCheckCode, message: string, where: { role?: Role; file?: string } = {}): void {
+    this.findings.push({ code, check, message, ...where });
+  }
+
+  pass(check: CheckName, role: Role): void {
+    this.passes.add(`${check}:${role}`);
+  }
+
+  failed(check: CheckName, role?: Role): boolean {
+    return this.findings.some((f) => f.check === check && (f.role === undefined || role === undefined || f.role === role));
+  }
+
+  status(check: CheckName, role: Role): CheckStatus {
+    if (this.failed(check, role)) return 'fail';
+    return this.passes.has(`${check}:${role}`) ? 'pass' : 'skipped';
+  }
+}

@@ -1,0 +1,351 @@
+/**
+ * Checks of one YubiHSM 2's products ("Provisioning the YubiHSM 2").
+ *
+ * Step 18 leaves SERIAL_cert.der (the device certificate Yubico issued at
+ * manufacture), and for each TUF key an attestation certificate and the raw
+ * public point (.pub); step 20 adds each key's PEM. What they must prove:
+ *
+ *  - each attestation chains: attestation → device certificate → Yubico
+ *    sub-CA → Yubico root (embedded, pinned), every signature and validity
+ *    period checked;
+ *  - the device certificate and every attestation name the serial the
+ *    operator wrote down (step 1) and confirmed (step 9), which is the
+ *    directory's name;
+ *  - each key was generated on the device (not imported), is the object the
+ *    provisioning created for its role, and may only sign with ECDSA;
+ *  - the attested key is the published key, in both the .pub and the .pem.
+ */
+import type { X509Certificate } from '@peculiar/x509';
+import { join } from 'node:path';
+import { sameBytes } from '../keys.ts';
+import type { TrustCertificate, TrustStore } from '../trust/anchors.ts';
+import { capabilities, capabilityNames } from '../../yubihsm/capabilities.ts';
+import { decodeAttestationValue, ATTESTATION_OID, domainList, firmwareString, ORIGIN, originName, type AttestationField } from '../../yubihsm/attestation.ts';
+import { certificateKey, curveOfPointLength, isCa, Malformed, readCertificate, readPemPublicKey, readPoint, type ReadCertificate, type ReadKey } from './der.ts';
+import { readDeviceFiles, passFiles, type ExpectedFile } from './device-files.ts';
+import type { DeviceDir } from './layout.ts';
+import { DeviceRecorder } from './recorder.ts';
+import { ROLES, type AttestationSummary, type CheckName, type Role } from './report.ts';
+import { signedBy } from './signature.ts';
+import type { VerifyCheckCode } from './errors.ts';
+
+/**
+ * The objects yubihsm-provision creates for the TUF keys (steps 15-17): the
+ * root key as object 3, the targets key as object 4, labelled for their role.
+ */
+export const CEREMONY_OBJECTS: Readonly<Record<Role, { objectId: number; label: string }>> = {
+  root: { objectId: 3, label: 'tuf-root' },
+  targets: { objectId: 4, label: 'tuf-targets' },
+};
+
+/** The only capability the TUF keys are given: signing with ECDSA. */
+export const CEREMONY_CAPABILITIES = capabilities('sign-ecdsa');
+
+export interface VerifyContext {
+  readonly trust: TrustStore;
+  readonly allowSimulated: boolean;
+  readonly at: Date;
+}
+
+export interface DeviceOutcome {
+  readonly device: DeviceDir;
+  readonly rec: DeviceRecorder;
+  /** The key each role holds, when it could be read (for curve, reuse and inventory checks). */
+  readonly keys: Map<Role, ReadKey>;
+  readonly attestations: Map<Role, AttestationSummary>;
+  anchor?: TrustCertificate;
+}
+
+export function yubihsmFiles(serial: string): ExpectedFile[] {
+  return [
+    { name: `${serial}_cert.der` },
+    ...ROLES.flatMap((role) => [
+      { name: `${serial}_${role}_attestation.der`, role },
+      { name: `${serial}_${role}_pubkey.pub`, role },
+      { name: `${serial}_${role}_pubkey.pem`, role },
+    ]),
+  ];
+}
+
+function validAt(cert: X509Certificate, at: Date): boolean {
+  return cert.notBefore.getTime() <= at.getTime() && at.getTime() <= cert.notAfter.getTime();
+}
+
+function window(cert: X509Certificate): string {
+  return `${cert.notBefore.toISOString()} to ${cert.notAfter.toISOString()}`;
+}
+
+/** Reads a DER certificate product; records VERIFY_DER_MALFORMED under `chain`. */
+function certificate(bytes: Buffer | undefined, path: string, rec: DeviceRecorder, role?: Role): ReadCertificate | undefined {
+  if (!bytes) return undefined;
+  try {
+    return readCertificate(bytes);
+  } catch (err) {
+    rec.fail('chain', 'VERIFY_DER_MALFORMED', `${path}: ${(err as Error).message}`, { role, file: path });
+    return undefined;
+  }
+}
+
+/**
+ * The device certificate: issued by a trusted sub-CA, valid, a CA (it issues
+ * the attestations). Returns the root the chain ends at (when the sub-CA's
+ * signature verifies) and whether the chain holds; findings are recorded
+ * without a role, as both keys' chains go through it.
+ */
+function deviceChain(device: ReadCertificate, path: string, ctx: VerifyContext, rec: DeviceRecorder): { root?: TrustCertificate; ok: boolean } {
+  const { cert, extensions } = device;
+  const candidates = ctx.trust.bySubject.get(cert.issuer) ?? [];
+  if (candidates.length === 0) {
+    rec.fail('chain', 'VERIFY_CHAIN_ISSUER', `${path}: issued by "${cert.issuer}", which is not a trusted YubiHSM attestation sub-CA`, { file: path });
+    return { ok: false };
+  }
+  let issuer: TrustCertificate | undefined;
+  for (const candidate of candidates) {
+    if (signedBy(device, candidate.cert)) {
+      issuer = candidate;
+      break;
+    }
+  }
+  if (!issuer) {
+    rec.fail('chain', 'VERIFY_CHAIN_SIGNATURE', `${path}: the signature does not verify with the key of "${cert.issuer}"`, { file: path });
+    return { ok: false };
+  }
+  let ok = true;
+  for (const c of [cert, issuer.cert, issuer.root?.cert]) {
+    if (c && !validAt(c, ctx.at)) {
+      rec.fail('chain', 'VERIFY_CHAIN_VALIDITY', `${c === cert ? path : `"${c.subject}"`}: valid ${window(c)}, not at ${ctx.at.toISOString()}`, { file: c === cert ? path : undefined });
+      ok = false;
+    }
+  }
+  if (!isCa(extensions)) {
+    rec.fail('chain', 'VERIFY_CHAIN_ISSUER', `${path}: not a CA certificate, so it cannot issue attestations`, { file: path });
+    ok = false;
+  }
+  const root = issuer.root ?? issuer;
+  if (root.source === 'simulated' && !ctx.allowSimulated) {
+    rec.fail('chain', 'VERIFY_SIMULATED', `${path}: issued by the YubiHSM simulator's CA ("${root.cert.subject}"), not by Yubico; pass --allow-simulated to accept simulated products`, { file: path });
+    ok = false;
+  }
+  return { root, ok };
+}
+
+/** The device certificate names the directory's serial, in its subject and in extension .2. */
+function deviceSerial(device: ReadCertificate, path: string, serial: number, rec: DeviceRecorder): void {
+  const { cert } = device;
+  const expectedCn = `YubiHSM Attestation (${serial})`;
+  const cns = cert.subjectName.getField('CN');
+  if (cns.length !== 1 || cns[0] !== expectedCn) {
+    rec.fail('serial', 'VERIFY_SERIAL_MISMATCH', `${path}: subject is "${cert.subject}", not CN=${expectedCn}`, { file: path });
+  }
+  const ext = single(device, 'serial', path, rec);
+  if (ext === undefined) return;
+  let stated: number;
+  try {
+    stated = decodeAttestationValue.serial(ext);
+  } catch (err) {
+    rec.fail('serial', 'VERIFY_ATTESTATION_MALFORMED', `${path}: ${(err as Error).message}`, { file: path });
+    return;
+  }
+  if (stated !== serial) rec.fail('serial', 'VERIFY_SERIAL_MISMATCH', `${path}: states serial ${stated}, not ${serial}`, { file: path });
+}
+
+/** The check column each Yubico extension answers. */
+const FIELD_CHECK: Record<AttestationField, CheckName> = {
+  firmware: 'chain',
+  serial: 'serial',
+  origin: 'origin',
+  domains: 'chain',
+  capabilities: 'capabilities',
+  objectId: 'label',
+  label: 'label',
+};
+
+/** One Yubico extension's value; a missing or repeated one is recorded against the column it answers. */
+function single(cert: ReadCertificate, field: AttestationField, path: string, rec: DeviceRecorder, role?: Role): Uint8Array | undefined {
+  const found = cert.extensions.filter((e) => e.oid === ATTESTATION_OID[field]);
+  if (found.length === 1 && found[0]) return found[0].value;
+  const what = found.length === 0 ? 'is missing' : `appears ${found.length} times`;
+  rec.fail(FIELD_CHECK[field], 'VERIFY_ATTESTATION_MALFORMED', `${path}: Yubico extension ${ATTESTATION_OID[field]} (${field}) ${what}`, { role, file: path });
+  return undefined;
+}
+
+function field<F extends AttestationField>(cert: ReadCertificate, f: F, path: string, rec: DeviceRecorder, role: Role): ReturnType<(typeof decodeAttestationValue)[F]> | undefined {
+  const bytes = single(cert, f, path, rec, role);
+  if (bytes === undefined) return undefined;
+  try {
+    return decodeAttestationValue[f](bytes) as ReturnType<(typeof decodeAttestationValue)[F]>;
+  } catch (err) {
+    rec.fail(FIELD_CHECK[f], 'VERIFY_ATTESTATION_MALFORMED', `${path}: ${(err as Error).message}`, { role, file: path });
+    return undefined;
+  }
+}
+
+function malformedFinding(err: unknown, path: string, rec: DeviceRecorder, check: CheckName, role: Role): void {
+  if (err instanceof Malformed) {
+    rec.fail(err.code === 'VERIFY_CURVE' ? 'curve' : check, err.code, `${path}: ${err.message}`, { role, file: path });
+  } else {
+    throw err;
+  }
+}
+
+/** Verifies one YubiHSM 2 device directory. */
+export async function verifyYubiHsm(device: DeviceDir, ctx: VerifyContext): Promise<DeviceOutcome> {
+  const rec = new DeviceRecorder();
+  const out: DeviceOutcome = { device, rec, keys: new Map(), attestations: new Map() };
+  const s = device.serial;
+  const serial = Number.parseInt(s, 10);
+  const expected = yubihsmFiles(s);
+  const files = await readDeviceFiles(device.dir, expected, rec);
+  passFiles(ROLES, rec);
+  const p = (name: string) => join(device.dir, name);
+
+  // The device certificate: the middle of every chain.
+  const devicePath = p(`${s}_cert.der`);
+  const deviceCert = certificate(files.get(`${s}_cert.der`), devicePath, rec);
+  let chainOk = false;
+  if (deviceCert) {
+    const chain = deviceChain(deviceCert, devicePath, ctx, rec);
+    out.anchor = chain.root;
+    chainOk = chain.ok;
+    deviceSerial(deviceCert, devicePath, serial, rec);
+  }
+
+  for (const role of ROLES) {
+    const attPath = p(`${s}_${role}_attestation.der`);
+    const pubPath = p(`${s}_${role}_pubkey.pub`);
+    const pemPath = p(`${s}_${role}_pubkey.pem`);
+    const att = certificate(files.get(`${s}_${role}_attestation.der`), attPath, rec, role);
+
+    // The attested key, then the published ones against it.
+    let attested: ReadKey | undefined;
+    if (att) {
+      try {
+        attested = certificateKey(att);
+        out.keys.set(role, attested);
+      } catch (err) {
+        malformedFinding(err, attPath, rec, 'key', role);
+      }
+      attestationChain(att, attPath, deviceCert?.cert, devicePath, chainOk, ctx, rec, role);
+      attestationStatement(att, attPath, serial, rec, role, out);
+    }
+    publishedKeys(attested, files.get(`${s}_${role}_pubkey.pub`), pubPath, files.get(`${s}_${role}_pubkey.pem`), pemPath, rec, role, out);
+  }
+  return out;
+}
+
+function attestationChain(
+  read: ReadCertificate,
+  attPath: string,
+  deviceCert: X509Certificate | undefined,
+  devicePath: string,
+  deviceChainOk: boolean,
+  ctx: VerifyContext,
+  rec: DeviceRecorder,
+  role: Role,
+): void {
+  if (!deviceCert) return; // the device certificate's finding stands for this chain too
+  const att = read.cert;
+  let ok = true;
+  if (att.issuer !== deviceCert.subject) {
+    rec.fail('chain', 'VERIFY_CHAIN_ISSUER', `${attPath}: issued by "${att.issuer}", not by the device certificate "${deviceCert.subject}"`, { role, file: attPath });
+    ok = false;
+  } else if (!signedBy(read, deviceCert)) {
+    rec.fail('chain', 'VERIFY_CHAIN_SIGNATURE', `${attPath}: the signature does not verify with the device certificate ${devicePath}`, { role, file: attPath });
+    ok = false;
+  }
+  if (!validAt(att, ctx.at)) {
+    rec.fail('chain', 'VERIFY_CHAIN_VALIDITY', `${attPath}: valid ${window(att)}, not at ${ctx.at.toISOString()}`, { role, file: attPath });
+    ok = false;
+  }
+  if (ok && deviceChainOk) rec.pass('chain', role);
+}
+
+/** What the device states about the key (Yubico's extensions), against what the ceremony did. */
+function attestationStatement(att: ReadCertificate, path: string, serial: number, rec: DeviceRecorder, role: Role, out: DeviceOutcome): void {
+  const firmware = field(att, 'firmware', path, rec, role);
+  const domains = field(att, 'domains', path, rec, role);
+  const stated = field(att, 'serial', path, rec, role);
+  const origin = field(att, 'origin', path, rec, role);
+  const objectId = field(att, 'objectId', path, rec, role);
+  const label = field(att, 'label', path, rec, role);
+  const caps = field(att, 'capabilities', path, rec, role);
+  const fail = (check: CheckName, code: VerifyCheckCode, message: string) => rec.fail(check, code, `${path}: ${message}`, { role, file: path });
+  const want = CEREMONY_OBJECTS[role];
+
+  if (stated !== undefined) {
+    if (stated !== serial) fail('serial', 'VERIFY_SERIAL_MISMATCH', `attests a key of device ${stated}, not ${serial}`);
+    else if (!rec.failed('serial', role)) rec.pass('serial', role);
+  }
+  if (origin !== undefined) {
+    // Exactly "generated": a key generated elsewhere and imported under wrap
+    // (0x11) existed outside this device.
+    if (origin !== ORIGIN.generated) fail('origin', 'VERIFY_ORIGIN', `the key's origin is "${originName(origin)}", not generated on the device`);
+    else rec.pass('origin', role);
+  }
+  if (objectId !== undefined && objectId !== want.objectId) fail('label', 'VERIFY_OBJECT_ID', `object id ${objectId}, not ${want.objectId} (the ${role} key's)`);
+  if (label !== undefined && label !== want.label) fail('label', 'VERIFY_LABEL', `label "${label}", not "${want.label}"`);
+  if (objectId !== undefined && label !== undefined && !rec.failed('label', role)) rec.pass('label', role);
+  if (caps !== undefined) {
+    if (caps !== CEREMONY_CAPABILITIES) fail('capabilities', 'VERIFY_CAPABILITIES', `capabilities ${capabilityNames(caps).join(', ') || '(none)'}, not sign-ecdsa alone`);
+    else rec.pass('capabilities', role);
+  }
+  if (firmware !== undefined && domains !== undefined && stated !== undefined && origin !== undefined && caps !== undefined && objectId !== undefined && label !== undefined) {
+    out.attestations.set(role, {
+      firmware: firmwareString(firmware),
+      serial: stated,
+      origin: originName(origin),
+      domains: domainList(domains),
+      capabilities: capabilityNames(caps),
+      objectId,
+      label,
+    });
+  }
+}
+
+/** The .pub (raw uncompressed point, "Provisioning the YubiHSM 2" step 18) and the .pem (step 20) hold the attested key. */
+function publishedKeys(
+  attested: ReadKey | undefined,
+  pub: Buffer | undefined,
+  pubPath: string,
+  pem: Buffer | undefined,
+  pemPath: string,
+  rec: DeviceRecorder,
+  role: Role,
+  out: DeviceOutcome,
+): void {
+  const fail = (code: 'VERIFY_KEY_MISMATCH' | 'VERIFY_KEY_MALFORMED', path: string, message: string) => rec.fail('key', code, `${path}: ${message}`, { role, file: path });
+  const same = (key: ReadKey) => attested !== undefined && key.curve === attested.curve && sameBytes(key.point, attested.point);
+  // A published key byte-identical to the attested one (already validated)
+  // needs no point check of its own; any other is checked, so that a
+  // malformed key is told apart from another valid key.
+  let ok = attested !== undefined && pub !== undefined && pem !== undefined;
+  if (pub && !(attested && sameBytes(pub, attested.point))) {
+    ok = false;
+    const curve = curveOfPointLength(pub.length);
+    if (!curve) {
+      fail('VERIFY_KEY_MALFORMED', pubPath, `${pub.length} bytes; an uncompressed P-256 point has 65, a P-384 point 97`);
+    } else {
+      try {
+        const key = readPoint(curve, pub);
+        if (attested) fail('VERIFY_KEY_MISMATCH', pubPath, 'not the key the attestation certifies');
+        if (!out.keys.has(role)) out.keys.set(role, key);
+      } catch (err) {
+        malformedFinding(err, pubPath, rec, 'key', role);
+      }
+    }
+  }
+  if (pem) {
+    try {
+      const key = readPemPublicKey(pem.toString('latin1'), false);
+      if (!same(key)) {
+        ok = false;
+        readPoint(key.curve, key.point);
+        if (attested) fail('VERIFY_KEY_MISMATCH', pemPath, 'not the key the attestation certifies');
+      }
+    } catch (err) {
+      malformedFinding(err, pemPath, rec, 'key', role);
+      ok = false;
+    }
+  }
+  if (ok && !rec.failed('key', role)) rec.pass('key', role);
+}

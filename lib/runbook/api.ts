@@ -1,0 +1,185 @@
+/**
+ * The typed API a runbook's code blocks see.
+ *
+ * Every fenced `ts` block in RUNBOOK.md is the body of
+ *
+ *     export default async function (ctx: RunbookContext, params: StepParams): Promise<unknown> { … }
+ *
+ * so `ctx` and `params` are in scope and nothing else is. This module is
+ * type-checked with the blocks by `runbook check`, so it holds types only and
+ * imports nothing: keep it that way.
+ *
+ * The members map onto what the operator does in the ceremony: answer a
+ * yes/no question (the seed's "hit y once ready"), type a password or PIN
+ * twice (the seed's "enter … re-enter"), write down a value and carry it to a
+ * later step (the serial number printed on the YubiHSM 2), write a ceremony
+ * product, and stop (END).
+ */
+
+// The inventory as blocks see it. These restate the front matter's types
+// (lib/runbook/inventory.ts, lib/products/keys.ts) instead of importing
+// them: importing would pull the front matter's parser and zod schema into
+// every type-check of every block (about 150 more files and over a second
+// of checking). context.ts asserts at compile time that the two agree.
+
+/** The curves the ceremony generates keys on (lib/products/keys.ts). */
+export type Curve = 'P-256' | 'P-384';
+
+export type HsmKind = 'yubihsm2' | 'nitrokey-hsm';
+
+/** One HSM the ceremony provisions (the front matter's `hsms`). */
+export interface HsmEntry {
+  /** The signing body ID written on its bag, e.g. `YubiHSM2-1`. */
+  readonly id: string;
+  readonly kind: HsmKind;
+  /** The curve of the keys it generates (root and targets). */
+  readonly keyType: Curve;
+  /** The device serial number when known before the ceremony. */
+  readonly serial?: string;
+}
+
+/** The ceremony's parameters (the front matter). */
+export interface Inventory {
+  readonly title: string;
+  /** Directory products are written to, relative to the runbook's directory. */
+  readonly products: string;
+  readonly hsms: readonly HsmEntry[];
+  /** Path of the PKCS#11 module that drives the Nitrokey HSMs. */
+  readonly pkcs11Module?: string;
+  /** The PKCS#11 manufacturer ID a Nitrokey HSM token must report. */
+  readonly nitrokeyManufacturer?: string;
+}
+
+/**
+ * The parameters of the current section call: what the GO TO that entered the
+ * section passed, e.g. `{ hsm: 'YubiHSM2-1' }` for "remove YubiHSM2-1 … and GO
+ * TO Provisioning the YubiHSM 2". Empty outside any call.
+ */
+export type StepParams = Readonly<Record<string, string>>;
+
+/** Where the current step sits in the document. */
+export interface StepInfo {
+  /** The step's stable id: its block id, or section slug plus list ordinal. */
+  readonly id: string;
+  /** Slug of the section the step belongs to. */
+  readonly section: string;
+  /** The list ordinal path, e.g. `2.1` for the first sub-step of step 2. */
+  readonly ordinal: string;
+}
+
+/** Options common to every question asked of the operator. */
+export interface PromptOptions {
+  /**
+   * The prompt's name within its step. The prompt id, which scripted answers
+   * files are keyed by, is `<step id>/<name>`. Defaults to a slug of the
+   * question, so name a prompt whose wording may change.
+   */
+  readonly name?: string;
+}
+
+export interface ConfirmOptions extends PromptOptions {
+  /** The answer when the operator just presses Enter. Defaults to no. */
+  readonly default?: boolean;
+}
+
+export interface SecretOptions extends PromptOptions {
+  /**
+   * Ask twice and require both entries to match, as the seed does for every
+   * new password and PIN ("enter", then "re-enter").
+   */
+  readonly confirm?: boolean;
+}
+
+export interface InputOptions extends PromptOptions {
+  /** The answer when the operator just presses Enter. */
+  readonly default?: string;
+  /**
+   * The whole answer must match this pattern (e.g. `^[0-9]{1,10}$` for a
+   * YubiHSM 2 serial number); the operator is asked again until it does.
+   */
+  readonly pattern?: RegExp;
+}
+
+/** One choice offered by `choose`. */
+export interface Choice<T extends string> {
+  readonly value: T;
+  /** What the operator sees; defaults to the value. */
+  readonly label?: string;
+}
+
+/** A value that can be carried between steps and into the transcript. */
+export type RunbookValue = string | number | boolean | Uint8Array;
+
+/**
+ * Values flowing between steps, e.g. the serial number the operator wrote
+ * down in one step and compares with the program's output in another.
+ *
+ * Values live in the current section call: each GO TO starts a fresh scope,
+ * so the second YubiHSM never sees the first one's serial number. Reads look
+ * in the current call first, then in its callers; `set(…, { scope: 'run' })`
+ * keeps a value for the rest of the run (e.g. to list every HSM's serial
+ * number at the end). Getters check the type and fail with the key's name.
+ */
+export interface RunbookValues {
+  has(key: string): boolean;
+  set(key: string, value: RunbookValue, options?: { readonly scope?: 'call' | 'run' }): void;
+  string(key: string): string;
+  number(key: string): number;
+  boolean(key: string): boolean;
+  bytes(key: string): Uint8Array;
+}
+
+/**
+ * Ceremony steps (steps/): the operations that drive HSMs (provision a
+ * YubiHSM 2, generate Nitrokey HSM keys, …). The step modules add their
+ * members to this interface; the executor is given the implementation.
+ */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type
+export interface CeremonySteps {}
+
+export interface RunbookContext {
+  /** The ceremony's parameters from the front matter. */
+  readonly inventory: Inventory;
+  /** The parameters of the current section call (same object as `params`). */
+  readonly params: StepParams;
+  /** The current step. */
+  readonly step: StepInfo;
+  /**
+   * The inventory entry of the HSM this section call is about, named by the
+   * call's `hsm` parameter. Fails (CONTEXT_NO_HSM) when there is no such
+   * parameter or the inventory does not list it.
+   */
+  readonly hsm: HsmEntry;
+  /** Ceremony steps that drive HSMs. */
+  readonly steps: CeremonySteps;
+  /** Values carried between steps. */
+  readonly values: RunbookValues;
+  /** Where ceremony products are written (the seed's `ceremony-products/`). */
+  readonly productsDir: string;
+  /** Aborted when the run is interrupted; pass it to long HSM operations. */
+  readonly signal: AbortSignal;
+
+  /** A yes/no question to the operator. */
+  confirm(question: string, options?: ConfirmOptions): Promise<boolean>;
+  /** A password or PIN, typed masked; never shown, logged or recorded. */
+  secret(prompt: string, options?: SecretOptions): Promise<string>;
+  /** A line of text typed by the operator, e.g. a serial number read off a device. */
+  input(prompt: string, options?: InputOptions): Promise<string>;
+  /** One of a fixed set of choices. */
+  choose<T extends string>(prompt: string, choices: readonly (T | Choice<T>)[], options?: PromptOptions): Promise<T>;
+  /**
+   * Shows text to the operator. This is the step's printed output: the
+   * dynamic check compares it with the output documented under the step.
+   */
+  say(text: string): void;
+  /**
+   * Writes a ceremony product under `productsDir`, create-exclusive and
+   * atomically (never overwriting), and returns its absolute path.
+   * `relativePath` must stay inside `productsDir`.
+   */
+  writeProduct(relativePath: string, data: Uint8Array | string): Promise<string>;
+  /** END: the ceremony is complete; no later step runs. */
+  end(): never;
+  /** Stops the run as failed, with the reason recorded against this step. */
+  abort(reason: string): never;
+}

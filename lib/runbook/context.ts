@@ -1,0 +1,324 @@
+/**
+ * The one context object every block of a run receives (api.ts's
+ * RunbookContext), and the call frames behind it.
+ *
+ * The executor moves the context from step to step and from section call to
+ * section call; `ctx.step`, `ctx.params` and `ctx.hsm` always describe where
+ * the run is now. Values live in call frames: a GO TO starts a fresh frame,
+ * so the second YubiHSM 2's section never reads the first one's serial number.
+ */
+import { createHash } from 'node:crypto';
+import { isAbsolute, relative, resolve } from 'node:path';
+import type {
+  CeremonySteps,
+  Choice,
+  ConfirmOptions,
+  HsmEntry,
+  InputOptions,
+  Inventory,
+  PromptOptions,
+  RunbookContext,
+  RunbookValue,
+  RunbookValues,
+  SecretOptions,
+  StepInfo,
+  StepParams,
+} from './api.ts';
+import type { Curve as KeysCurve } from '../products/keys.ts';
+import type { EventBus, PromptKind } from './events.ts';
+import { ExecuteError } from './execute-errors.ts';
+import type { HsmEntry as ParsedHsmEntry, Inventory as ParsedInventory } from './inventory.ts';
+import { promptId, promptName, type AnswerOrigin, type Answered, type PromptScope, type PromptSource } from './prompts.ts';
+
+// api.ts restates the inventory types to stay light for the type-check of
+// every block; these fail to compile the moment the two drift apart.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+type Holds<T extends true> = T;
+export type InventoryTypesAgree = [
+  Holds<Same<keyof ParsedInventory, keyof Inventory>>,
+  Holds<Same<keyof ParsedHsmEntry, keyof HsmEntry>>,
+  Holds<ParsedInventory extends Inventory ? true : false>,
+  Holds<Same<KeysCurve, HsmEntry['keyType']>>,
+];
+
+/** One section call. */
+export interface Frame {
+  /** Numbers the calls of a run from 1 (events refer to it). */
+  readonly call: number;
+  readonly section: string;
+  readonly params: StepParams;
+  /** The call's parameters merged over its callers': what answers-file selectors match. */
+  readonly scope: PromptScope;
+  readonly values: Map<string, RunbookValue>;
+  readonly parent: Frame | undefined;
+}
+
+/**
+ * END reached (an END step, an IF … THEN END, or `ctx.end()`): unwinds every
+ * call up to the executor, which ends the run as complete. Not a failure.
+ */
+export class EndOfRunbook extends Error {
+  constructor(readonly step: string) {
+    super(`END reached at step ${step}`);
+    this.name = 'EndOfRunbook';
+  }
+}
+
+export interface ContextOptions {
+  readonly inventory: Inventory;
+  readonly prompts: PromptSource;
+  readonly events: EventBus;
+  readonly productsDir: string;
+  readonly steps: CeremonySteps;
+  readonly signal: AbortSignal;
+  /** Writes a product create-exclusive and atomically (lib/products/write.ts). */
+  readonly writeProduct: (path: string, data: Uint8Array | string) => Promise<void>;
+}
+
+/** The executor's handle on the context: where the run is. */
+export class RunContext implements RunbookContext {
+  readonly #options: ContextOptions;
+  #frame: Frame | undefined;
+  #step: StepInfo | undefined;
+  readonly values: RunbookValues;
+
+  constructor(options: ContextOptions) {
+    this.#options = options;
+    this.values = new FrameValues(() => this.#frame, () => this.step.id);
+  }
+
+  // ---- where the run is (set by the executor) ----
+
+  get frame(): Frame {
+    if (!this.#frame) throw new Error('runbook: no section call is in progress');
+    return this.#frame;
+  }
+
+  enter(frame: Frame): void {
+    this.#frame = frame;
+  }
+
+  leave(): void {
+    this.#frame = this.#frame?.parent;
+  }
+
+  at(step: StepInfo): void {
+    this.#step = step;
+  }
+
+  /**
+   * The current call's parameters and the text values it can read (its own
+   * and its callers', nearer ones winning): what `{{name}}` placeholders in
+   * documented output stand for here.
+   */
+  known(): Record<string, string> {
+    const frames: Frame[] = [];
+    for (let f = this.#frame; f; f = f.parent) frames.unshift(f);
+    const known: Record<string, string> = { ...this.#frame?.scope };
+    for (const frame of frames) {
+      for (const [key, value] of frame.values) if (typeof value === 'string') known[key] = value;
+    }
+    return known;
+  }
+
+  // ---- RunbookContext ----
+
+  get inventory(): Inventory {
+    return this.#options.inventory;
+  }
+
+  get params(): StepParams {
+    return this.frame.params;
+  }
+
+  get step(): StepInfo {
+    if (!this.#step) throw new Error('runbook: no step is in progress');
+    return this.#step;
+  }
+
+  get hsm(): HsmEntry {
+    const id = this.params.hsm;
+    if (id === undefined) {
+      throw new ExecuteError('CONTEXT_NO_HSM', `step ${this.step.id}: section ${this.frame.section} was not called with an hsm parameter`);
+    }
+    const hsm = this.inventory.hsms.find((h) => h.id === id);
+    if (!hsm) throw new ExecuteError('CONTEXT_NO_HSM', `step ${this.step.id}: HSM ${id} is not in the inventory`);
+    return hsm;
+  }
+
+  get steps(): CeremonySteps {
+    return this.#options.steps;
+  }
+
+  get productsDir(): string {
+    return this.#options.productsDir;
+  }
+
+  get signal(): AbortSignal {
+    return this.#options.signal;
+  }
+
+  confirm(question: string, options: ConfirmOptions = {}): Promise<boolean> {
+    const id = this.#promptId(question, options);
+    return this.ask('confirm', id, question, (scope) =>
+      this.#options.prompts.confirm({ id, message: question, scope, ...(options.default === undefined ? {} : { default: options.default }) }),
+    );
+  }
+
+  secret(prompt: string, options: SecretOptions = {}): Promise<string> {
+    const id = this.#promptId(prompt, options);
+    return this.ask('secret', id, prompt, (scope) =>
+      this.#options.prompts.secret({ id, message: prompt, scope, confirm: options.confirm ?? false }),
+    );
+  }
+
+  input(prompt: string, options: InputOptions = {}): Promise<string> {
+    const id = this.#promptId(prompt, options);
+    return this.ask('input', id, prompt, (scope) =>
+      this.#options.prompts.input({
+        id,
+        message: prompt,
+        scope,
+        ...(options.default === undefined ? {} : { default: options.default }),
+        ...(options.pattern === undefined ? {} : { pattern: options.pattern }),
+      }),
+    );
+  }
+
+  async choose<T extends string>(prompt: string, choices: readonly (T | Choice<T>)[], options: PromptOptions = {}): Promise<T> {
+    const id = this.#promptId(prompt, options);
+    const list = choices.map((c) => (typeof c === 'string' ? { value: c, label: c } : { value: c.value, label: c.label ?? c.value }));
+    const value = await this.ask('select', id, prompt, (scope) => this.#options.prompts.select({ id, message: prompt, scope, choices: list }));
+    return value as T;
+  }
+
+  say(text: string): void {
+    // Synchronous for the block's convenience; a failing observer is rethrown
+    // when the executor flushes at the end of the step.
+    this.#options.events.emit({ type: 'output', step: this.step.id, call: this.frame.call, text }).catch(() => undefined);
+  }
+
+  async writeProduct(relativePath: string, data: Uint8Array | string): Promise<string> {
+    const root = resolve(this.productsDir);
+    const path = resolve(root, relativePath);
+    const rel = relative(root, path);
+    if (rel === '' || rel.startsWith('..') || isAbsolute(rel)) {
+      throw new ExecuteError('PRODUCT_PATH_OUTSIDE', `step ${this.step.id}: product path ${relativePath} is not inside ${root}`);
+    }
+    await this.#options.writeProduct(path, data);
+    const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+    await this.#options.events.emit({
+      type: 'product.written',
+      step: this.step.id,
+      call: this.frame.call,
+      path,
+      sha256: createHash('sha256').update(bytes).digest('hex'),
+      bytes: bytes.length,
+    });
+    return path;
+  }
+
+  end(): never {
+    throw new EndOfRunbook(this.step.id);
+  }
+
+  abort(reason: string): never {
+    throw new ExecuteError('RUN_ABORTED', `step ${this.step.id} stopped the run: ${reason}`);
+  }
+
+  // ---- prompts, shared with the executor's own questions ----
+
+  /**
+   * Asks through the prompt source, reporting the question and the answer as
+   * events. A secret's answer is never put in an event; a secret that came
+   * from an answers file is reported as a warning, since a real ceremony's
+   * passwords and PINs must only ever be typed.
+   */
+  async ask<T extends string | boolean>(
+    kind: PromptKind,
+    id: string,
+    message: string,
+    source: (scope: PromptScope) => Promise<Answered<T>>,
+  ): Promise<T> {
+    const ref = { step: this.step.id, call: this.frame.call };
+    await this.#options.events.emit({ type: 'prompt.asked', ...ref, prompt: id, kind, message });
+    const answer = await source(this.frame.scope);
+    const origin: AnswerOrigin = answer.origin;
+    await this.#options.events.emit({
+      type: 'prompt.answered',
+      ...ref,
+      prompt: id,
+      kind,
+      origin,
+      ...(kind === 'secret' ? {} : { answer: answer.value }),
+    });
+    if (kind === 'secret' && origin === 'answers-file') {
+      await this.#options.events.emit({
+        type: 'warning',
+        ...ref,
+        code: 'SECRET_FROM_FILE',
+        message: `prompt ${id}: secret taken from an answers file; only acceptable in a rehearsal`,
+      });
+    }
+    return answer.value;
+  }
+
+  #promptId(message: string, options: PromptOptions): string {
+    return promptId(this.step.id, options.name ?? promptName(message));
+  }
+}
+
+/** Values in call frames: set in the current call, read from it or its callers. */
+class FrameValues implements RunbookValues {
+  readonly #frame: () => Frame | undefined;
+  readonly #step: () => string;
+
+  constructor(frame: () => Frame | undefined, step: () => string) {
+    this.#frame = frame;
+    this.#step = step;
+  }
+
+  has(key: string): boolean {
+    return this.#find(key) !== undefined;
+  }
+
+  set(key: string, value: RunbookValue, options: { readonly scope?: 'call' | 'run' } = {}): void {
+    const ok =
+      typeof value === 'string' || typeof value === 'boolean' || value instanceof Uint8Array || (typeof value === 'number' && Number.isFinite(value));
+    if (!ok) throw new ExecuteError('VALUE_TYPE', `step ${this.#step()}: value ${key} must be a string, finite number, boolean or bytes`);
+    let frame = this.#frame();
+    if (!frame) throw new Error('runbook: no section call is in progress');
+    if (options.scope === 'run') while (frame.parent) frame = frame.parent;
+    frame.values.set(key, value instanceof Uint8Array ? Uint8Array.from(value) : value);
+  }
+
+  string(key: string): string {
+    return this.#typed(key, 'string', (v): v is string => typeof v === 'string');
+  }
+
+  number(key: string): number {
+    return this.#typed(key, 'number', (v): v is number => typeof v === 'number');
+  }
+
+  boolean(key: string): boolean {
+    return this.#typed(key, 'boolean', (v): v is boolean => typeof v === 'boolean');
+  }
+
+  bytes(key: string): Uint8Array {
+    return Uint8Array.from(this.#typed(key, 'bytes', (v): v is Uint8Array => v instanceof Uint8Array));
+  }
+
+  #find(key: string): { value: RunbookValue } | undefined {
+    for (let frame = this.#frame(); frame; frame = frame.parent) {
+      if (frame.values.has(key)) return { value: frame.values.get(key) as RunbookValue };
+    }
+    return undefined;
+  }
+
+  #typed<T extends RunbookValue>(key: string, type: string, is: (v: RunbookValue) => v is T): T {
+    const found = this.#find(key);
+    if (!found) throw new ExecuteError('VALUE_MISSING', `step ${this.#step()}: no earlier step set value ${key}`);
+    if (!is(found.value)) throw new ExecuteError('VALUE_TYPE', `step ${this.#step()}: value ${key} is not a ${type}`);
+    return found.value;
+  }
+}

@@ -1,0 +1,88 @@
+/**
+ * One SHA-256 over everything that executes in a ceremony: the runbook, the
+ * ceremony steps (steps/), the library (lib/) and the dependency lock
+ * (package-lock.json). A ceremony pins this value in advance, as the seed's
+ * pre-ceremony pinned its binaries' hashes, so witnesses can confirm that the
+ * runbook being run is the one that was reviewed.
+ *
+ * The digest is the SHA-256 of a manifest in `sha256sum` format, one line
+ * per file, `<sha256 hex>  <path>\n`, sorted by path (paths relative to the
+ * project root, `/`-separated). File names are part of what is hashed, so a
+ * renamed or moved file changes the digest. `runbook digest --verbose`
+ * prints the manifest, which `sha256sum -c` can verify from the project root.
+ */
+import { createHash } from 'node:crypto';
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { basename, join, relative, sep } from 'node:path';
+import { projectRoot } from '../paths.ts';
+import { RunbookFormatError } from './errors.ts';
+
+/** The trees and files, relative to the project root, whose code runs in a ceremony. */
+export const EXECUTED = ['steps', 'lib', 'package-lock.json'] as const;
+
+export interface DigestEntry {
+  /** `/`-separated, relative to the project root. */
+  readonly path: string;
+  readonly sha256: string;
+}
+
+export interface Digest {
+  /** SHA-256 (hex) of the manifest. */
+  readonly sha256: string;
+  readonly files: readonly DigestEntry[];
+  /** The manifest text the digest is taken over. */
+  readonly manifest: string;
+}
+
+/**
+ * Digests `runbook` together with the project's executed code. The runbook
+ * is named by its path relative to `root`, or by its base name when it lives
+ * outside (so the digest does not depend on where a copy was put).
+ */
+export async function digestRunbook(runbook: string, root: string = projectRoot): Promise<Digest> {
+  const at = { file: runbook, line: 1, column: 1 };
+  const info = await stat(runbook).catch(() => undefined);
+  if (!info) throw new RunbookFormatError('FILE_NOT_FOUND', at, 'no such file');
+  if (info.isDirectory()) throw new RunbookFormatError('FILE_IS_DIRECTORY', at, 'is a directory, not a runbook file');
+
+  const files = new Map<string, string>();
+  const inside = relative(root, runbook);
+  files.set(inside.startsWith('..') || inside === '' ? basename(runbook) : toPosix(inside), runbook);
+  for (const entry of EXECUTED) {
+    for (const file of await listFiles(join(root, entry))) files.set(toPosix(relative(root, file)), file);
+  }
+
+  const entries: DigestEntry[] = [];
+  for (const path of [...files.keys()].sort(byBytes)) {
+    const bytes = await readFile(files.get(path)!).catch((err: unknown) => {
+      throw new RunbookFormatError('FILE_UNREADABLE', { file: path, line: 1, column: 1 }, 'cannot read the file', { cause: err });
+    });
+    entries.push({ path, sha256: sha256(bytes) });
+  }
+  const manifest = entries.map((e) => `${e.sha256}  ${e.path}\n`).join('');
+  return { sha256: sha256(Buffer.from(manifest, 'utf8')), files: entries, manifest };
+}
+
+/** Regular files under `path` (itself if it is one), following symbolic links as the loader would; nothing if absent. */
+async function listFiles(path: string): Promise<string[]> {
+  const info = await stat(path).catch(() => undefined);
+  if (!info) return [];
+  if (info.isFile()) return [path];
+  if (!info.isDirectory()) return [];
+  const out: string[] = [];
+  for (const name of await readdir(path)) out.push(...(await listFiles(join(path, name))));
+  return out;
+}
+
+function sha256(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+function toPosix(path: string): string {
+  return path.split(sep).join('/');
+}
+
+/** Code-unit order, independent of the locale, so every machine sorts alike. */
+function byBytes(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

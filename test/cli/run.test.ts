@@ -1,0 +1,178 @@
+// `runbook run` end to end through the CLI entry point, unattended (answers
+// file), as CI and the rehearsal use it.
+import { copyFile, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { main } from '../../lib/cli/main.ts';
+import type { CliContext } from '../../lib/cli/context.ts';
+import { projectPath } from '../../lib/paths.ts';
+import { verifyTranscript } from '../../lib/runbook/transcript.ts';
+import { FRONT_MATTER } from '../fixtures/execute/harness.ts';
+
+const fixture = (name: string) => projectPath('test', 'fixtures', 'execute', name);
+
+interface Captured {
+  status: number;
+  stdout: string;
+  stderr: string;
+}
+
+async function cli(argv: string[], interactive = false): Promise<Captured> {
+  let stdout = '';
+  let stderr = '';
+  const ctx: CliContext = {
+    stdout: { write: (s: string) => (stdout += s) },
+    stderr: { write: (s: string) => (stderr += s) },
+    exitCode: 0,
+    interactive,
+  };
+  const status = await main(argv, ctx);
+  return { status, stdout, stderr };
+}
+
+/** The code in `runbook: message [CODE]`, the CLI's one-line error. */
+function errorCode(stderr: string): string | undefined {
+  return /^runbook: (?!warning).*\[([A-Z_]+)\]$/m.exec(stderr)?.[1];
+}
+
+async function tempDir(): Promise<string> {
+  return mkdtemp(join(tmpdir(), 'runbook-run-'));
+}
+
+describe('runbook run', () => {
+  it('performs the fixture ceremony from an answers file and summarises it', async () => {
+    const products = await tempDir();
+    const { status, stdout, stderr } = await cli(['run', fixture('ceremony.md'), '--answers', fixture('ceremony.answers.yaml'), '--products', products]);
+    expect(errorCode(stderr)).toBeUndefined();
+    expect(status).toBe(0);
+    // Each step as it starts: ordinal, text and id, under its section.
+    expect(stdout).toContain('== Provisioning the YubiHSM 2 (hsm=YubiHSM2-2)');
+    expect(stdout).toContain('2. DO reset the device:  [yubihsm.reset]');
+    expect(stdout).toContain('| reset YubiHSM2-2 (P-384) serial 0007550099');
+    expect(stdout).toMatch(/run reached END: 14 steps performed, 1 condition not met\n$/);
+    // Rehearsal secrets are flagged, and never printed.
+    expect(stderr.match(/\[SECRET_FROM_FILE\]/g)).toHaveLength(2);
+    expect(stdout + stderr).not.toContain('rehearsal-password');
+  });
+
+  it('warns, without stopping, when a step prints other than its documented output', async () => {
+    const dir = await tempDir();
+    const file = join(dir, 'RUNBOOK.md');
+    const body = [
+      '# Start',
+      '',
+      '1. **DO** wait for the banner:',
+      '',
+      '   ```text {output}',
+      '   Hit "y" (case insensitive) to continue.',
+      '   ```',
+      '',
+      '   ```ts {id=start.banner}',
+      "   ctx.say('Hit \"n\" to continue.');",
+      '   ```',
+      '',
+    ].join('\n');
+    await writeFile(file, `${FRONT_MATTER}\n${body}`);
+    const { status, stderr } = await cli(['run', file, '--answers', fixture('ceremony.answers.yaml'), '--products', dir]);
+    expect(status).toBe(0);
+    const line = `${FRONT_MATTER}\n${body}`.split('\n').indexOf('   Hit "y" (case insensitive) to continue.') + 1;
+    expect(stderr).toContain(`${file}:${line}: step start.banner`);
+    expect(stderr).toContain('[OUTPUT_MISMATCH]');
+  });
+
+  it('is a usage error without a terminal and without --answers', async () => {
+    const { status, stderr, stdout } = await cli(['run', fixture('ceremony.md')], false);
+    expect(status).toBe(2);
+    expect(errorCode(stderr)).toBe('CLI_USAGE');
+    expect(stdout).toBe('');
+  });
+
+  it('fails with the code of a failing block, naming the step', async () => {
+    const dir = await tempDir();
+    const file = join(dir, 'RUNBOOK.md');
+    await writeFile(file, `${FRONT_MATTER}\n# Start\n\n1. **DO** fail:\n\n   \`\`\`ts {id=start.fail}\n   throw new Error('no HSM found');\n   \`\`\`\n`);
+    const { status, stdout, stderr } = await cli(['run', file, '--answers', fixture('ceremony.answers.yaml')]);
+    expect(status).toBe(1);
+    expect(errorCode(stderr)).toBe('STEP_FAILED');
+    expect(stdout).toContain('run FAILED at step start.fail (STEP_FAILED)');
+  });
+
+  it('fails with PROMPT_UNANSWERED when the answers file misses a prompt', async () => {
+    const dir = await tempDir();
+    const answers = join(dir, 'answers.yaml');
+    await writeFile(answers, 'answers:\n  "*/done": done\n');
+    const { status, stderr } = await cli(['run', fixture('ceremony.md'), '--answers', answers, '--products', dir]);
+    expect(status).toBe(1);
+    expect(errorCode(stderr)).toBe('PROMPT_UNANSWERED');
+  });
+
+  it('refuses a runbook that the check rejects, before running anything', async () => {
+    const dir = await tempDir();
+    const file = join(dir, 'RUNBOOK.md');
+    await writeFile(file, `${FRONT_MATTER}\n# Start\n\n1. **GO TO** [Nowhere](#nowhere)\n`);
+    const { status, stdout, stderr } = await cli(['run', file, '--answers', fixture('ceremony.answers.yaml')]);
+    expect(status).toBe(1);
+    expect(errorCode(stderr)).toBe('GOTO_TARGET_MISSING');
+    expect(stdout).toBe('');
+  });
+
+  it('reports a missing answers file and an unknown --from step by their codes', async () => {
+    const missing = await cli(['run', fixture('ceremony.md'), '--answers', join(tmpdir(), 'no-such-answers.yaml')]);
+    expect(errorCode(missing.stderr)).toBe('ANSWERS_FILE_UNREADABLE');
+    const from = await cli(['run', fixture('ceremony.md'), '--answers', fixture('ceremony.answers.yaml'), '--from', 'no.such.step']);
+    expect(errorCode(from.stderr)).toBe('FROM_STEP_UNKNOWN');
+  });
+
+  it('starts at --from, passing over earlier steps', async () => {
+    const products = await tempDir();
+    const { status, stdout } = await cli([
+      'run',
+      fixture('ceremony.md'),
+      '--answers',
+      fixture('ceremony.answers.yaml'),
+      '--products',
+      products,
+      '--from',
+      'prepare-the-environment.4',
+    ]);
+    expect(status).toBe(0);
+    expect(stdout).not.toContain('[yubihsm.serial]\n      ? Serial number printed on the YubiHSM 2 7550054');
+    expect(stdout).toMatch(/run reached END: 7 steps performed, 8 passed over\n$/);
+  });
+
+  it("writes products beside the runbook, in the front matter's products directory", async () => {
+    const dir = await tempDir();
+    const file = join(dir, 'RUNBOOK.md');
+    await writeFile(
+      file,
+      `${FRONT_MATTER}\n# Start\n\n1. **DO** write a product:\n\n   \`\`\`ts {id=start.write}\n   await ctx.writeProduct('0007550054/0007550054_root_pubkey.pem', 'KEY');\n   \`\`\`\n`,
+    );
+    await copyFile(fixture('ceremony.answers.yaml'), join(dir, 'answers.yaml'));
+    const { status, stdout } = await cli(['run', file, '--answers', join(dir, 'answers.yaml')]);
+    expect(status).toBe(0);
+    const product = join(dir, 'ceremony-products', '0007550054', '0007550054_root_pubkey.pem');
+    expect(await readFile(product, 'utf8')).toBe('KEY');
+    expect(stdout).toContain(`wrote ${product} (sha256 `);
+    expect(await readdir(join(dir, 'ceremony-products', '0007550054'))).toEqual(['0007550054_root_pubkey.pem']);
+  });
+
+  it('records the run in a hash-chained transcript and prints its head', async () => {
+    const dir = await tempDir();
+    const transcript = join(dir, 'transcript.jsonl');
+    const argv = ['run', fixture('ceremony.md'), '--answers', fixture('ceremony.answers.yaml'), '--products', dir, '--transcript', transcript];
+    const { status, stdout } = await cli(argv);
+    expect(status).toBe(0);
+    const head = /transcript: .* \((\d+) records, head sha256 ([0-9a-f]{64})\)\n$/.exec(stdout);
+    expect(head).not.toBeNull();
+    const verified = await verifyTranscript(transcript, { head: head![2]! });
+    expect(verified.records).toBe(Number(head![1]));
+    expect(await readFile(transcript, 'utf8')).not.toContain('rehearsal-password');
+
+    // A second run never writes over the first one's record.
+    const again = await cli(argv);
+    expect(again.status).toBe(1);
+    expect(errorCode(again.stderr)).toBe('TRANSCRIPT_EXISTS');
+    expect((await verifyTranscript(transcript, { head: head![2]! })).records).toBe(verified.records);
+  });
+});

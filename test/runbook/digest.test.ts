@@ -1,0 +1,73 @@
+import { createHash } from 'node:crypto';
+import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { digestRunbook } from '../../lib/runbook/digest.ts';
+
+const hex = (text: string) => createHash('sha256').update(text).digest('hex');
+
+let root: string;
+beforeEach(() => {
+  root = mkdtempSync(join(tmpdir(), 'runbook-digest-'));
+  mkdirSync(join(root, 'lib', 'runbook'), { recursive: true });
+  mkdirSync(join(root, 'steps'));
+  mkdirSync(join(root, 'node_modules', 'x'), { recursive: true });
+  writeFileSync(join(root, 'RUNBOOK.md'), '# ceremony\n');
+  writeFileSync(join(root, 'lib', 'runbook', 'parse.ts'), 'parse\n');
+  writeFileSync(join(root, 'lib', 'errors.ts'), 'errors\n');
+  writeFileSync(join(root, 'steps', 'yubihsm.ts'), 'yubihsm\n');
+  writeFileSync(join(root, 'package-lock.json'), '{}\n');
+  writeFileSync(join(root, 'node_modules', 'x', 'index.js'), 'not covered: the lock pins it\n');
+  writeFileSync(join(root, 'README.md'), 'not executed\n');
+});
+afterEach(() => rmSync(root, { recursive: true, force: true }));
+
+describe('digestRunbook', () => {
+  it('hashes a sha256sum manifest of the executed files, sorted by path', async () => {
+    const d = await digestRunbook(join(root, 'RUNBOOK.md'), root);
+    // Built by hand: the manifest format is part of the contract (sha256sum -c).
+    const manifest = [
+      ['RUNBOOK.md', '# ceremony\n'],
+      ['lib/errors.ts', 'errors\n'],
+      ['lib/runbook/parse.ts', 'parse\n'],
+      ['package-lock.json', '{}\n'],
+      ['steps/yubihsm.ts', 'yubihsm\n'],
+    ]
+      .map(([path, text]) => `${hex(text!)}  ${path}\n`)
+      .join('');
+    expect(d.manifest).toBe(manifest);
+    expect(d.sha256).toBe(hex(manifest));
+  });
+
+  it('changes when a file changes, and when a file is only renamed', async () => {
+    const before = (await digestRunbook(join(root, 'RUNBOOK.md'), root)).sha256;
+    writeFileSync(join(root, 'steps', 'yubihsm.ts'), 'yubihsm!\n');
+    const edited = (await digestRunbook(join(root, 'RUNBOOK.md'), root)).sha256;
+    expect(edited).not.toBe(before);
+    renameSync(join(root, 'steps', 'yubihsm.ts'), join(root, 'steps', 'yubihsm2.ts'));
+    expect((await digestRunbook(join(root, 'RUNBOOK.md'), root)).sha256).not.toBe(edited);
+  });
+
+  it('is the same for the same tree', async () => {
+    const a = await digestRunbook(join(root, 'RUNBOOK.md'), root);
+    const b = await digestRunbook(join(root, 'RUNBOOK.md'), root);
+    expect(a).toEqual(b);
+  });
+
+  it('names a runbook outside the tree by its base name', async () => {
+    const elsewhere = mkdtempSync(join(tmpdir(), 'runbook-elsewhere-'));
+    try {
+      writeFileSync(join(elsewhere, 'RUNBOOK.md'), '# ceremony\n');
+      const outside = await digestRunbook(join(elsewhere, 'RUNBOOK.md'), root);
+      expect(outside.sha256).toBe((await digestRunbook(join(root, 'RUNBOOK.md'), root)).sha256);
+    } finally {
+      rmSync(elsewhere, { recursive: true, force: true });
+    }
+  });
+
+  it('fails with a code for a missing runbook or a directory', async () => {
+    await expect(digestRunbook(join(root, 'nope.md'), root)).toThrowWithCode('FILE_NOT_FOUND');
+    await expect(digestRunbook(join(root, 'lib'), root)).toThrowWithCode('FILE_IS_DIRECTORY');
+  });
+});

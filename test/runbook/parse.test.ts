@@ -1,0 +1,132 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { allSteps, findSection, type Step } from '../../lib/runbook/model.ts';
+import { parseRunbook } from '../../lib/runbook/parse.ts';
+import { fixture } from './support.ts';
+
+const file = fixture('valid.md');
+const { runbook, diagnostics } = parseRunbook(readFileSync(file, 'utf8'), file);
+const step = (id: string): Step => {
+  const s = [...allSteps(runbook)].find((x) => x.id === id);
+  if (!s) throw new Error(`no step ${id}`);
+  return s;
+};
+
+const FRONT = '---\ntitle: T\nhsms:\n  - id: YubiHSM2-1\n    kind: yubihsm2\n    keyType: P-256\n---\n';
+
+describe('parseRunbook on valid.md', () => {
+  it('reports nothing and reads the inventory', () => {
+    expect(diagnostics).toEqual([]);
+    expect(runbook.frontMatter).toEqual({
+      title: 'Fixture ceremony',
+      products: 'ceremony-products',
+      hsms: [
+        { id: 'YubiHSM2-1', kind: 'yubihsm2', keyType: 'P-256' },
+        { id: 'NitrokeyHSM-4', kind: 'nitrokey-hsm', keyType: 'P-384' },
+      ],
+    });
+  });
+
+  it('makes every heading a section with its GitHub anchor, line and level', () => {
+    expect(runbook.sections.map((s) => [s.slug, s.level, s.position.line])).toEqual([
+      ['fixture-ceremony', 1, 11],
+      ['start', 2, 13],
+      ['provisioning', 2, 18],
+    ]);
+    expect(runbook.entry).toBe('start');
+  });
+
+  it('reads declared section parameters', () => {
+    expect(findSection(runbook, 'provisioning')?.params).toEqual([
+      { name: 'hsm', description: 'the signing body ID of the device in hand.', position: { file, line: 22, column: 1 } },
+    ]);
+  });
+
+  it('turns a DO with a GO TO into a call with parameters', () => {
+    const s = step('start.1');
+    expect(s.kind).toBe('do');
+    expect(s.goto).toEqual({ slug: 'provisioning', title: 'Provisioning', params: { hsm: 'YubiHSM2-1' }, position: { file, line: 15, column: 13 } });
+    expect(s.position).toEqual({ file, line: 15, column: 1 });
+  });
+
+  it('marks END', () => {
+    expect(step('start.2')).toMatchObject({ kind: 'end', ends: true, ordinal: '2' });
+  });
+
+  it('binds a ts block to its step: the step takes the block id; code without the list indentation', () => {
+    const s = step('provisioning.confirm');
+    expect(s.ordinal).toBe('1');
+    expect(s.code).toEqual({
+      id: 'provisioning.confirm',
+      role: 'action',
+      attrs: { id: 'provisioning.confirm' },
+      code: 'await ctx.confirm(`Is ${ctx.hsm.id} inserted?`);\n',
+      position: { file, line: 26, column: 4 },
+      fence: { file, line: 25, column: 4 },
+    });
+  });
+
+  it('splits IF into condition and action; a `when` block computes the condition; sub-steps are dotted', () => {
+    const s = step('provisioning.used');
+    expect(s).toMatchObject({ kind: 'if', condition: 'the device was used before', action: 'reset it.', ends: false });
+    expect(s.when?.role).toBe('when');
+    expect(s.code).toBeUndefined();
+    expect(s.substeps.map((x) => [x.id, x.ordinal, x.kind])).toEqual([['provisioning.2.1', '2.1', 'do']]);
+  });
+
+  it('reads output and file-list blocks', () => {
+    expect(step('provisioning.3').outputs.map((b) => [b.role, b.text, b.position.line])).toEqual([
+      ['output', 'Discovered a Yubico YubiHSM with serial number {{serial}}\n', 35],
+    ]);
+    expect(step('provisioning.4').files.map((b) => [b.role, b.text])).toEqual([['files', 'ceremony-products/{{serial}}/{{serial}}_root_pubkey.pub\n']]);
+  });
+
+  it('treats IF … THEN END as a conditional end', () => {
+    expect(step('provisioning.5')).toMatchObject({ kind: 'if', condition: 'the serial number differs', ends: true });
+  });
+});
+
+describe('parseRunbook details', () => {
+  const parse = (body: string) => parseRunbook(FRONT + body, 'R.md');
+
+  it('numbers steps from the list start, as a renderer does', () => {
+    const { runbook: r } = parse('# S\n\n3. **DO** a\n4. **DO** b\n');
+    expect(r.sections[0]?.steps.map((s) => s.id)).toEqual(['s.3', 's.4']);
+  });
+
+  it('anchors headings as GitHub does, repeats and inner spaces included', () => {
+    const { runbook: r } = parse('# Notes\n\n# Notes\n\n# Two  spaces `and code`!\n');
+    expect(r.sections.map((s) => s.slug)).toEqual(['notes', 'notes-1', 'two--spaces-and-code']);
+  });
+
+  it('reads a GO TO step with several arguments and a URL-encoded anchor', () => {
+    const { runbook: r, diagnostics: d } = parse('# S\n\n1. **GO TO** [Ü x](#%C3%BC-x) with `hsm=YubiHSM2-1` and `keyType=P-256`.\n\n# Ü x\n\n**Parameters:**\n\n- `hsm`: a\n- `keyType`: b\n\n1. **END**\n');
+    expect(d).toEqual([]);
+    expect(r.sections[0]?.steps[0]).toMatchObject({ kind: 'goto', goto: { slug: 'ü-x', params: { hsm: 'YubiHSM2-1', keyType: 'P-256' } } });
+    expect(r.sections[1]?.slug).toBe('ü-x');
+  });
+
+  it('keeps a GO TO in the action of an IF, not in its condition', () => {
+    const { runbook: r } = parse('# S\n\n1. **IF** it failed **THEN** **GO TO** [S](#s)\n');
+    expect(r.sections[0]?.steps[0]).toMatchObject({ kind: 'if', condition: 'it failed', goto: { slug: 's' } });
+  });
+
+  it('ignores shell illustrations, in a step or not', () => {
+    const { runbook: r, diagnostics: d } = parse('# S\n\n```sh\n$ ls\n```\n\n1. **DO** look:\n   ```console {whatever}\n   $ ls\n   ```\n');
+    expect(d).toEqual([]);
+    expect(r.sections[0]?.steps[0]).toMatchObject({ outputs: [], files: [] });
+    expect(r.sections[0]?.steps[0]?.code).toBeUndefined();
+  });
+
+  it('keeps line numbers when the front matter has Windows line ends', () => {
+    const { runbook: r, diagnostics: d } = parseRunbook(`${FRONT}# S\n\n1. **END**\n`.replace(/\n/g, '\r\n'), 'R.md');
+    expect(d).toEqual([]);
+    expect(r.sections[0]?.position.line).toBe(8);
+  });
+
+  it('a BOM before the front matter is ignored by the loader', async () => {
+    const { decodeRunbook } = await import('../../lib/runbook/source.ts');
+    const decoded = decodeRunbook('R.md', Buffer.from(`\uFEFF${FRONT}# S\n\n1. **END**\n`));
+    expect('source' in decoded && parseRunbook(decoded.source, 'R.md').diagnostics).toEqual([]);
+  });
+});
