@@ -71,7 +71,7 @@ function report(err: unknown, ctx: CliContext, debug: boolean): void {
     cause = cause.cause;
     if (cause !== undefined) ctx.stderr.write('caused by: ');
   }
-  if (cause !== undefined && !(cause instanceof Error)) ctx.stderr.write(`${String(cause)}\n`);
+  if (cause !== undefined && !(cause instanceof Error)) ctx.stderr.write(`${JSON.stringify(cause) ?? typeof cause}\n`);
 }
 
 export { CliError };

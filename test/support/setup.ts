@@ -8,14 +8,14 @@ interface CodeMatchers<R = unknown> {
 }
 
 declare module 'vitest' {
-  // eslint-disable-next-line @typescript-eslint/no-empty-object-type
+  // eslint-disable-next-line @typescript-eslint/no-empty-object-type, @typescript-eslint/no-explicit-any -- vitest's own declaration uses `any`
   interface Assertion<T = any> extends CodeMatchers<T> {}
   // eslint-disable-next-line @typescript-eslint/no-empty-object-type
   interface AsymmetricMatchersContaining extends CodeMatchers {}
 }
 
 function codeOf(err: unknown): unknown {
-  return typeof err === 'object' && err !== null && 'code' in err ? (err as { code: unknown }).code : undefined;
+  return typeof err === 'object' && err !== null && 'code' in err ? err.code : undefined;
 }
 
 expect.extend({
