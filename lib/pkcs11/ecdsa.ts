@@ -1,17 +1,13 @@
-import { p256, p384 } from '@noble/curves/nist.js';
 import { COORDINATE_BYTES, type Curve } from '../products/keys.ts';
+import { rawToDer, signPrehash, verifyPrehash as verifyWith } from '../ecdsa.ts';
 import { Pkcs11Error } from './errors.ts';
 
 /**
- * ECDSA over a prehash, in the two shapes PKCS#11 and TUF use.
- *
- * CKM_ECDSA signs a hash the caller computed, and returns r ‖ s, each as
- * long as the curve's order (PKCS#11 v2.40 Current Mechanisms §2.3.1). TUF
- * and X.509 consumers want the DER `ECDSA-Sig-Value ::= SEQUENCE { r INTEGER,
- * s INTEGER }` (RFC 3279 §2.2.3). node:crypto always hashes what it signs,
- * so signing and checking a prehash goes through @noble/curves.
+ * ECDSA in the shape PKCS#11 speaks: CKM_ECDSA signs a hash the caller
+ * computed and returns r ‖ s, each as long as the curve's order (PKCS#11
+ * v2.40 Current Mechanisms §2.3.1). TUF and X.509 consumers want DER; the
+ * arithmetic lives in lib/ecdsa.ts.
  */
-const CURVES = { 'P-256': p256, 'P-384': p384 } as const;
 
 /**
  * DER for a raw CKM_ECDSA signature. `raw` comes from the token: its length
@@ -23,7 +19,7 @@ export function derFromRawSignature(curve: Curve, raw: Uint8Array): Uint8Array {
     throw new Pkcs11Error('PKCS11_SIGNATURE_MALFORMED', `a ${curve} CKM_ECDSA signature has ${2 * n} bytes, not ${raw.length}`);
   }
   try {
-    return CURVES[curve].Signature.fromBytes(raw, 'compact').toBytes('der');
+    return rawToDer(curve, raw);
   } catch (err) {
     throw new Pkcs11Error('PKCS11_SIGNATURE_MALFORMED', `the token returned a ${curve} signature with r or s out of range`, { cause: err });
   }
@@ -31,14 +27,10 @@ export function derFromRawSignature(curve: Curve, raw: Uint8Array): Uint8Array {
 
 /** True if raw r ‖ s is a valid signature of `digest` under the uncompressed `point`. High-S is accepted: PKCS#11 tokens do not normalize. */
 export function verifyPrehash(curve: Curve, point: Uint8Array, digest: Uint8Array, raw: Uint8Array): boolean {
-  try {
-    return CURVES[curve].verify(raw, digest, point, { prehash: false, lowS: false });
-  } catch {
-    return false;
-  }
+  return verifyWith(curve, point, digest, raw, 'raw');
 }
 
 /** Raw r ‖ s over a prehash with a private scalar (the simulated token's CKM_ECDSA). */
 export function signPrehashRaw(curve: Curve, scalar: Uint8Array, digest: Uint8Array): Uint8Array {
-  return CURVES[curve].sign(digest, scalar, { prehash: false, lowS: false });
+  return signPrehash(curve, scalar, digest, 'raw');
 }

@@ -210,7 +210,12 @@ export class YubiHsmSession {
       encKey: keys.enc,
       macKey: keys.mac,
     });
-    return decodeObjectId(await this.session.send(Command.PutAuthenticationKey, data), 'PUT AUTHENTICATION KEY response');
+    try {
+      return decodeObjectId(await this.session.send(Command.PutAuthenticationKey, data), 'PUT AUTHENTICATION KEY response');
+    } finally {
+      // The request holds K-ENC and K-MAC in the clear; it has been sealed (or refused) by now.
+      data.fill(0);
+    }
   }
 
   /** DELETE OBJECT (runbook step 15: the default authentication key 1 goes). */

@@ -55,7 +55,21 @@ export function passwordDerivationCount(): number {
   return derivations;
 }
 
-/** Forgets every cached derivation (e.g. at the end of a ceremony). */
+/**
+ * Forgets every cached derivation and overwrites the derived keys with zeros
+ * (at the end of a ceremony, so K-ENC and K-MAC do not stay in memory for the
+ * rest of the process). Keys already handed out are the same objects and are
+ * wiped too: call this only when no session is being opened with them.
+ */
 export function clearPasswordCache(): void {
+  for (const pending of cache.values()) {
+    pending.then(
+      (keys) => {
+        keys.enc.fill(0);
+        keys.mac.fill(0);
+      },
+      () => undefined,
+    );
+  }
   cache.clear();
 }

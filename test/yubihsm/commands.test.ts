@@ -107,8 +107,11 @@ describe('PUT AUTHENTICATION KEY', () => {
   });
 
   it('decodes on the device side to the same fields', () => {
-    expect(decodePutAuthenticationKeyRequest(hex(expected))).toEqual(req);
-    expect(() => decodePutAuthenticationKeyRequest(hex(expected + '00'))).toThrowWithCode('YUBIHSM_REQUEST_INVALID');
+    // The device keeps the label as the 40 bytes sent.
+    expect(decodePutAuthenticationKeyRequest(hex(expected))).toEqual({ ...req, label: hex(label40('tuf-authkey')) });
+    // A request longer or shorter than the layout is the device's WRONG LENGTH.
+    expect(() => decodePutAuthenticationKeyRequest(hex(expected + '00'))).toThrowWithCode('YUBIHSM_DEVICE_WRONG_LENGTH');
+    expect(() => decodePutAuthenticationKeyRequest(hex(expected.slice(0, -2)))).toThrowWithCode('YUBIHSM_DEVICE_WRONG_LENGTH');
   });
 
   it('refuses keys of the wrong size', () => {
@@ -121,7 +124,7 @@ describe('GENERATE ASYMMETRIC KEY', () => {
     const req = { id: 3, label: 'tuf-root', domains: 1, capabilities: capabilities('sign-ecdsa'), algorithm: Algorithm.EcP256 };
     const expected = '0003' + label40('tuf-root') + '0001' + '0000000000000080' + '0c';
     expect(toHex(encodeGenerateAsymmetricKeyRequest(req))).toBe(expected);
-    expect(decodeGenerateAsymmetricKeyRequest(hex(expected))).toEqual(req);
+    expect(decodeGenerateAsymmetricKeyRequest(hex(expected))).toEqual({ ...req, label: hex(label40('tuf-root')) });
   });
 
   it('uses algorithm 13 for P-384', () => {
@@ -173,6 +176,16 @@ describe('SIGN ECDSA and SIGN ATTESTATION CERTIFICATE', () => {
     expect(() => decodeCertificateResponse(hex('30820100'), 'x')).toThrowWithCode('YUBIHSM_RESPONSE_MALFORMED');
     expect(() => decodeCertificateResponse(hex(''), 'x')).toThrowWithCode('YUBIHSM_RESPONSE_MALFORMED');
   });
+
+  it('refuses a certificate whose DER length is not minimally encoded', () => {
+    // The same 3-byte body, with its length in the one-byte, 0x81 and 0x82 forms: only the first is DER.
+    expect(decodeCertificateResponse(hex('3003' + '020100'), 'x')).toHaveLength(5);
+    expect(() => decodeCertificateResponse(hex('308103' + '020100'), 'x')).toThrowWithCode('YUBIHSM_RESPONSE_MALFORMED');
+    expect(() => decodeCertificateResponse(hex('30820003' + '020100'), 'x')).toThrowWithCode('YUBIHSM_RESPONSE_MALFORMED');
+    // 0x81 is right from 128 bytes on, 0x82 from 256.
+    expect(decodeCertificateResponse(hex('308180' + '04' + '7e' + '00'.repeat(126)), 'x')).toHaveLength(131);
+    expect(decodeCertificateResponse(hex('30820100' + '0481fd' + '00'.repeat(253)), 'x')).toHaveLength(260);
+  });
 });
 
 describe('LIST OBJECTS, GET OBJECT INFO, DELETE OBJECT', () => {
@@ -183,8 +196,9 @@ describe('LIST OBJECTS, GET OBJECT INFO, DELETE OBJECT', () => {
         encodeListObjectsRequest({ id: 3, type: ObjectType.AsymmetricKey, domains: 1, capabilities: 0x80n, algorithm: Algorithm.EcP256, label: 'tuf-root' }),
       ),
     ).toBe('010003' + '0203' + '030001' + '04' + '0000000000000080' + '050c' + '06' + label40('tuf-root'));
-    expect(decodeListObjectsRequest(hex('0203' + '06' + label40('tuf-root')))).toEqual({ type: 3, label: 'tuf-root' });
-    expect(() => decodeListObjectsRequest(hex('0703'))).toThrowWithCode('YUBIHSM_REQUEST_INVALID');
+    expect(decodeListObjectsRequest(hex('0203' + '06' + label40('tuf-root')))).toEqual({ type: 3, label: hex(label40('tuf-root')) });
+    expect(() => decodeListObjectsRequest(hex('0703'))).toThrowWithCode('YUBIHSM_DEVICE_INVALID_DATA');
+    expect(() => decodeListObjectsRequest(hex('0100'))).toThrowWithCode('YUBIHSM_DEVICE_WRONG_LENGTH');
   });
 
   it('reads 4-byte entries (id, type, sequence)', () => {

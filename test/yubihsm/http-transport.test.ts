@@ -3,6 +3,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { YubiHsmError } from '../../lib/yubihsm/errors.ts';
 import { HttpTransport, parseConnectorStatus } from '../../lib/yubihsm/transports/http.ts';
 
 const hex = (s: string): Uint8Array => Uint8Array.from(Buffer.from(s.replace(/\s+/g, ''), 'hex'));
@@ -64,6 +65,37 @@ describe('connector status', () => {
     await expect(t.requireReady()).toThrowWithCode('YUBIHSM_CONNECTOR_NOT_READY');
   });
 
+  it('keeps what a hostile connector sends out of the terminal: no control characters in messages, digits-only serial', async () => {
+    const esc = '\u001b[2J\u001b]0;pwned\u0007\u009b31m';
+    expect(() => parseConnectorStatus(`status=OK\nserial=${esc}\n`)).toThrowWithCode('YUBIHSM_CONNECTOR_NOT_READY');
+    expect(() => parseConnectorStatus('status=OK\nserial=12ab\n')).toThrowWithCode('YUBIHSM_CONNECTOR_NOT_READY');
+    const failures: unknown[] = [];
+    handler = (_req, _body, res) => res.end(`status=${esc}\nserial=*\n`);
+    await new HttpTransport(url).requireReady().catch((err: unknown) => failures.push(err));
+    handler = (_req, _body, res) => res.end(`status=OK\n${esc}=1\n${esc}=2\n`);
+    await new HttpTransport(url).status().catch((err: unknown) => failures.push(err));
+    expect(failures).toHaveLength(2);
+    for (const err of failures) {
+      expect(err).toBeInstanceOf(YubiHsmError);
+      // eslint-disable-next-line no-control-regex
+      expect((err as YubiHsmError).message).not.toMatch(/[\u0000-\u001f\u007f-\u009f]/);
+    }
+  });
+
+  it('refuses a connector URL with credentials, without repeating them', () => {
+    for (const bad of ['http://operator:s3cret-pw@127.0.0.1:12345', 'http://s3cret-pw@127.0.0.1:12345', 'http//s3cret-pw']) {
+      let caught: unknown;
+      try {
+        new HttpTransport(bad);
+      } catch (err) {
+        caught = err;
+      }
+      expect(caught).toBeInstanceOf(YubiHsmError);
+      expect((caught as YubiHsmError).code).toBe('YUBIHSM_REQUEST_INVALID');
+      expect((caught as YubiHsmError).message).not.toContain('s3cret');
+    }
+  });
+
   it('refuses an oversized status page', async () => {
     handler = (_req, _body, res) => res.end('status=OK\n' + 'x=y\n'.repeat(2000));
     await expect(new HttpTransport(url).status()).toThrowWithCode('YUBIHSM_CONNECTOR_NOT_READY');
@@ -122,6 +154,19 @@ describe('connector API', () => {
   it('reports a connector that never answers as a timeout', async () => {
     handler = () => undefined; // no answer
     await expect(new HttpTransport(url, { timeoutMs: 200 }).send(hex('010000'))).toThrowWithCode('YUBIHSM_TIMEOUT');
+  });
+
+  it('reports a connector that sends the headers and part of the body, then stalls, as a timeout', async () => {
+    handler = (_req, _body, res) => {
+      res.writeHead(200);
+      res.write(response.subarray(0, 4)); // and nothing more, the connection left open
+    };
+    await expect(new HttpTransport(url, { timeoutMs: 200 }).send(hex('010000'))).toThrowWithCode('YUBIHSM_TIMEOUT');
+    handler = (_req, _body, res) => {
+      res.writeHead(200);
+      res.write('status=OK\n');
+    };
+    await expect(new HttpTransport(url, { timeoutMs: 200 }).status()).toThrowWithCode('YUBIHSM_TIMEOUT');
   });
 
   it('reports a connection cut mid-body', async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { keysFromPassword, passwordDerivationCount } from '../../lib/yubihsm/password.ts';
+import { clearPasswordCache, keysFromPassword, passwordDerivationCount } from '../../lib/yubihsm/password.ts';
 
 const toHex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 
@@ -23,5 +23,17 @@ describe('password cache', () => {
     const a = await keysFromPassword('pässword');
     const b = await keysFromPassword(new TextEncoder().encode('pässword'));
     expect(toHex(a.mac)).toBe(toHex(b.mac));
+  });
+
+  it('wipes the derived keys when the cache is cleared, and derives afresh afterwards', async () => {
+    const keys = await keysFromPassword('cache test wipe');
+    expect(keys.enc.some((b) => b !== 0)).toBe(true);
+    const before = passwordDerivationCount();
+    clearPasswordCache();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(keys.enc.every((b) => b === 0) && keys.mac.every((b) => b === 0)).toBe(true);
+    const again = await keysFromPassword('cache test wipe');
+    expect(passwordDerivationCount() - before).toBe(1);
+    expect(again.enc.some((b) => b !== 0)).toBe(true);
   });
 });

@@ -47,7 +47,16 @@ describe('a recorded session opening (authentication key 1, password "password",
     await expect(Session.open(t, 1, passwordToKeys('Password'), { hostChallenge: () => new Uint8Array(8) })).toThrowWithCode(
       'YUBIHSM_CARD_CRYPTOGRAM_MISMATCH',
     );
-    expect(t.sent).toHaveLength(1); // nothing more is sent
+    // Only an AUTHENTICATE SESSION the device must refuse follows (it frees the
+    // slot): random bytes, different on every attempt, nothing derived from the keys.
+    expect(t.sent).toHaveLength(2);
+    expect(t.sent[1]!.slice(0, 8)).toBe('040011' + '00');
+    const again = new Playback([createResponse]);
+    await expect(Session.open(again, 1, passwordToKeys('Password'), { hostChallenge: () => new Uint8Array(8) })).toThrowWithCode(
+      'YUBIHSM_CARD_CRYPTOGRAM_MISMATCH',
+    );
+    expect(again.sent[1]).toHaveLength(t.sent[1]!.length);
+    expect(again.sent[1]).not.toBe(t.sent[1]);
   });
 });
 

@@ -4,7 +4,7 @@
 // right data), never another exception and never a hang.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { YubiHsmError } from '../../lib/yubihsm/errors.ts';
+import { YubiHsmError, type YubiHsmErrorCode } from '../../lib/yubihsm/errors.ts';
 import { Command } from '../../lib/yubihsm/protocol/commands.ts';
 import { encodeFrame } from '../../lib/yubihsm/protocol/frame.ts';
 import {
@@ -53,15 +53,37 @@ class MangledDevice implements Transport {
   }
 }
 
-async function echoThrough(mangle: (r: Uint8Array) => Uint8Array, payload: Uint8Array): Promise<void> {
-  const session = await Session.open(new MangledDevice(mangle), 1, keys, { hostChallenge: () => new Uint8Array(8) });
-  try {
-    const out = await session.send(Command.Echo, payload);
-    expect(Buffer.from(out).equals(Buffer.from(payload))).toBe(true);
-  } catch (err) {
-    expect(err).toBeInstanceOf(YubiHsmError);
-    expect(session.isOpen).toBe(false);
+/**
+ * Echoes `payload` through a device whose response is mangled. A response
+ * left as it was must come back intact; any real change must be refused with
+ * a typed error (`code`, when given) and end the session. Accepting a
+ * changed response, whatever it decrypts to, is the failure these tests
+ * look for.
+ */
+async function echoThrough(mangle: (r: Uint8Array) => Uint8Array, payload: Uint8Array, code?: YubiHsmErrorCode): Promise<void> {
+  let changed = false;
+  const device = new MangledDevice((r) => {
+    const m = mangle(r);
+    changed = !Buffer.from(m).equals(Buffer.from(r));
+    return m;
+  });
+  const session = await Session.open(device, 1, keys, { hostChallenge: () => new Uint8Array(8) });
+  const result = session.send(Command.Echo, payload);
+  await result.catch(() => undefined);
+  if (!changed) {
+    expect(Buffer.from(await result).equals(Buffer.from(payload))).toBe(true);
+    return;
   }
+  await expect(result).rejects.toBeInstanceOf(YubiHsmError);
+  if (code !== undefined) await expect(result).toThrowWithCode(code);
+  expect(session.isOpen).toBe(false);
+}
+
+/** What a change at byte `pos` of a session response must be refused as. */
+function refusalAt(pos: number): YubiHsmErrorCode | undefined {
+  if (pos === 0) return undefined; // another response code: unexpected, or a malformed error frame
+  if (pos <= 2) return 'YUBIHSM_FRAME_MALFORMED'; // the length field no longer matches
+  return 'YUBIHSM_RESPONSE_MAC_MISMATCH'; // session id, ciphertext or R-MAC: all covered by the R-MAC
 }
 
 describe('session responses under fuzzing', () => {
@@ -81,11 +103,19 @@ describe('session responses under fuzzing', () => {
   it('one byte of a valid response changed', async () => {
     await fc.assert(
       fc.asyncProperty(fc.uint8Array({ minLength: 1, maxLength: 60 }), fc.nat(), fc.integer({ min: 0, max: 255 }), async (payload, pos, value) => {
-        await echoThrough((r) => {
-          const m = Uint8Array.from(r);
-          m[pos % m.length] = value;
-          return m;
-        }, payload);
+        // The sealed ECHO response: header (3) ‖ session id (1) ‖ the padded inner frame ‖ R-MAC (8).
+        const length = 3 + 1 + (Math.floor((3 + payload.length) / 16) + 1) * 16 + 8;
+        const at = pos % length;
+        await echoThrough(
+          (r) => {
+            expect(r).toHaveLength(length);
+            const m = Uint8Array.from(r);
+            m[at] = value;
+            return m;
+          },
+          payload,
+          refusalAt(at),
+        );
       }),
       { numRuns: 500 },
     );
@@ -94,7 +124,11 @@ describe('session responses under fuzzing', () => {
   it('a valid response cut short or extended', async () => {
     await fc.assert(
       fc.asyncProperty(fc.uint8Array({ minLength: 1, maxLength: 60 }), fc.integer({ min: -40, max: 40 }).filter((d) => d !== 0), async (payload, delta) => {
-        await echoThrough((r) => (delta < 0 ? r.subarray(0, Math.max(0, r.length + delta)) : Uint8Array.from([...r, ...new Uint8Array(delta)])), payload);
+        await echoThrough(
+          (r) => (delta < 0 ? r.subarray(0, Math.max(0, r.length + delta)) : Uint8Array.from([...r, ...new Uint8Array(delta)])),
+          payload,
+          'YUBIHSM_FRAME_MALFORMED',
+        );
       }),
       { numRuns: 300 },
     );

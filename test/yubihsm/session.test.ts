@@ -54,6 +54,20 @@ describe('opening a session', () => {
     await expect(Session.open(t, 1, passwordToKeys('wrong password'))).toThrowWithCode('YUBIHSM_CARD_CRYPTOGRAM_MISMATCH');
   });
 
+  it('a wrong password does not leave a session slot taken on the device', async () => {
+    // A host that simply stops after the card cryptogram mismatch leaves the
+    // half-open session in one of the 16 slots until the device's session
+    // timeout: 16 mistyped passwords in a row would lock the operator out.
+    const dev = await device();
+    const t = new InProcessTransport(dev);
+    for (let i = 0; i < 17; i++) {
+      await expect(Session.open(t, 1, passwordToKeys('wrong password'))).toThrowWithCode('YUBIHSM_CARD_CRYPTOGRAM_MISMATCH');
+      expect(dev.openSessions).toBe(0);
+    }
+    const session = await Session.open(t, 1, factory);
+    expect(session.isOpen).toBe(true);
+  });
+
   it('surfaces the device refusing a host cryptogram made with other keys as YUBIHSM_DEVICE_AUTH_FAIL', async () => {
     // Bypass the host check: answer the card with a cryptogram from the wrong keys.
     const t = new InProcessTransport(await device());
@@ -68,6 +82,19 @@ describe('opening a session', () => {
   it('surfaces a missing authentication key as the device error', async () => {
     const t = new InProcessTransport(await device());
     await expect(Session.open(t, 9, factory)).toThrowWithCode('YUBIHSM_DEVICE_OBJECT_NOT_FOUND');
+  });
+});
+
+describe('closing', () => {
+  it('closing twice at once sends one CLOSE SESSION and resolves both', async () => {
+    const dev = await device();
+    const rec = new Recording(new InProcessTransport(dev));
+    const session = await Session.open(rec, 1, factory);
+    await Promise.all([session.close(), session.close()]);
+    expect(rec.sent.filter((f) => f[0] === Command.SessionMessage)).toHaveLength(1);
+    expect(session.isOpen).toBe(false);
+    expect(dev.openSessions).toBe(0);
+    await session.close();
   });
 });
 

@@ -3,6 +3,7 @@
 // packet (or a zero-length packet after a multiple of 64 bytes), and the
 // response is read back from the IN endpoint, possibly over several reads.
 import { beforeAll, describe, expect, it } from 'vitest';
+import { YubiHsmError } from '../../lib/yubihsm/errors.ts';
 import { YubiHsmClient } from '../../lib/yubihsm/client.ts';
 import { makeDeviceIdentity, SimulatedYubiHsm, type DeviceIdentity } from '../../lib/yubihsm/simulator/index.ts';
 import {
@@ -126,6 +127,15 @@ describe('device selection', () => {
 
   it('refuses when several are attached and no serial is given', () => {
     expect(() => selectYubiHsm([new FakeUsbDevice('0007550054'), new FakeUsbDevice('0007550055')])).toThrowWithCode('YUBIHSM_USB_SEVERAL_DEVICES');
+    // Serial descriptors are attacker-controlled text: they reach the message escaped.
+    try {
+      selectYubiHsm([new FakeUsbDevice('\u001b[2J'), new FakeUsbDevice('0007550055')]);
+      expect.unreachable();
+    } catch (err) {
+      expect(err).toBeInstanceOf(YubiHsmError);
+      // eslint-disable-next-line no-control-regex
+      expect((err as YubiHsmError).message).not.toMatch(/[\u0000-\u001f]/);
+    }
   });
 
   it('picks by serial, with or without the zero padding, and refuses an absent serial', () => {

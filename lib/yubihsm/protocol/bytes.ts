@@ -88,6 +88,15 @@ export class Reader {
   }
 }
 
+/**
+ * Device side: a reader over a request's data (attacker-controlled: the host
+ * sent it). A request shorter or longer than its command's layout is WRONG
+ * LENGTH (device error 0x08), which is what the device answers.
+ */
+export function requestReader(data: Uint8Array, what: string): Reader {
+  return new Reader(data, `${what} request`, 'YUBIHSM_DEVICE_WRONG_LENGTH');
+}
+
 /** A growable big-endian writer for building messages. */
 export class Writer {
   private buf: Uint8Array;

@@ -88,6 +88,18 @@ const DESCRIPTIONS: ReadonlyMap<number, string> = new Map<number, string>([
   [DeviceError.CommandUnexecuted, 'command not executed'],
 ]);
 
+const BYTES: ReadonlyMap<YubiHsmErrorCode, DeviceError> = new Map([...CODES].map(([byte, code]) => [code, byte as DeviceError]));
+
+/**
+ * The device error byte a code stands for, or undefined for host-side codes.
+ * The device-side decoders (`decode*Request`) throw YubiHsmErrors with the
+ * code of the error the device answers; the simulator turns them back into
+ * the byte of its error frame with this.
+ */
+export function deviceErrorByte(code: YubiHsmErrorCode): DeviceError | undefined {
+  return BYTES.get(code);
+}
+
 /** The stable error code for a device error byte (unknown bytes map to YUBIHSM_DEVICE_UNKNOWN_ERROR). */
 export function deviceErrorCode(code: number): YubiHsmErrorCode {
   return CODES.get(code) ?? 'YUBIHSM_DEVICE_UNKNOWN_ERROR';

@@ -8,18 +8,46 @@ import { YubiHsmError } from '../errors.ts';
 import { COORDINATE_BYTES } from '../../products/keys.ts';
 import { KEY_BYTES } from '../session/scp03.ts';
 import { Algorithm, curveOfAlgorithm } from './algorithms.ts';
-import { Reader, Writer } from './bytes.ts';
-import { decodeLabel, encodeLabel, LABEL_BYTES } from './objects.ts';
+import { Reader, requestReader, Writer } from './bytes.ts';
+import { LABEL_BYTES, labelField } from './objects.ts';
 
 /** The attributes every created object carries. */
 export interface NewObject {
   /** 0 lets the device choose. */
   readonly id: number;
-  readonly label: string;
+  /** A string (host side), or the 40 label bytes as received (device side). */
+  readonly label: string | Uint8Array;
   /** 16-bit domains field. */
   readonly domains: number;
   readonly capabilities: Capabilities;
   readonly algorithm: number;
+}
+
+/** A NewObject as the device reads it: the label is kept as its 40 raw bytes. */
+export interface ReceivedObject extends NewObject {
+  readonly label: Uint8Array;
+}
+
+/** The leading fields of every object-creating command: id (2) ‖ label (40) ‖ domains (2) ‖ capabilities (8) ‖ algorithm (1). */
+export const NEW_OBJECT_BYTES = 2 + LABEL_BYTES + 2 + 8 + 1;
+
+function writeNewObject(w: Writer, o: NewObject): Writer {
+  return w.u16(o.id).bytes(labelField(o.label)).u16(o.domains).bytes(encodeCapabilities(o.capabilities)).u8(o.algorithm);
+}
+
+/**
+ * Device side: reads the leading fields shared by PUT AUTHENTICATION KEY,
+ * GENERATE ASYMMETRIC KEY and PUT OPAQUE (attacker-controlled; `r` reports
+ * a short request as WRONG LENGTH).
+ */
+export function readNewObject(r: Reader): ReceivedObject {
+  return {
+    id: r.u16('id'),
+    label: Uint8Array.from(r.bytesN(LABEL_BYTES, 'label')),
+    domains: r.u16('domains'),
+    capabilities: decodeCapabilities(r.bytesN(8, 'capabilities')),
+    algorithm: r.u8('algorithm'),
+  };
 }
 
 export interface PutAuthenticationKeyRequest extends NewObject {
@@ -34,32 +62,24 @@ export interface PutAuthenticationKeyRequest extends NewObject {
  * PUT AUTHENTICATION KEY request data: id (2) ‖ label (40) ‖ domains (2) ‖
  * capabilities (8) ‖ algorithm (1) ‖ delegated capabilities (8) ‖
  * K-ENC (16) ‖ K-MAC (16). Runbook: "Provisioning the YubiHSM 2", step 13.
+ * The result holds the keys: the caller wipes it once it is sealed.
  */
 export function encodePutAuthenticationKeyRequest(req: PutAuthenticationKeyRequest): Uint8Array {
   if (req.encKey.length !== KEY_BYTES || req.macKey.length !== KEY_BYTES) {
     throw new YubiHsmError('YUBIHSM_REQUEST_INVALID', `authentication keys are two ${KEY_BYTES}-byte AES keys`);
   }
-  return new Writer(2 + LABEL_BYTES + 2 + 8 + 1 + 8 + 2 * KEY_BYTES)
-    .u16(req.id)
-    .bytes(encodeLabel(req.label))
-    .u16(req.domains)
-    .bytes(encodeCapabilities(req.capabilities))
-    .u8(req.algorithm)
+  return writeNewObject(new Writer(NEW_OBJECT_BYTES + 8 + 2 * KEY_BYTES), req)
     .bytes(encodeCapabilities(req.delegatedCapabilities))
     .bytes(req.encKey)
     .bytes(req.macKey)
     .finish();
 }
 
-/** Device side: parses PUT AUTHENTICATION KEY request data (attacker-controlled). */
-export function decodePutAuthenticationKeyRequest(data: Uint8Array): PutAuthenticationKeyRequest {
-  const r = new Reader(data, 'PUT AUTHENTICATION KEY request', 'YUBIHSM_REQUEST_INVALID');
-  const req: PutAuthenticationKeyRequest = {
-    id: r.u16('id'),
-    label: decodeLabel(r.bytesN(LABEL_BYTES, 'label')),
-    domains: r.u16('domains'),
-    capabilities: decodeCapabilities(r.bytesN(8, 'capabilities')),
-    algorithm: r.u8('algorithm'),
+/** Device side: parses PUT AUTHENTICATION KEY request data (attacker-controlled; wrong size: WRONG LENGTH). */
+export function decodePutAuthenticationKeyRequest(data: Uint8Array): PutAuthenticationKeyRequest & ReceivedObject {
+  const r = requestReader(data, 'PUT AUTHENTICATION KEY');
+  const req = {
+    ...readNewObject(r),
     delegatedCapabilities: decodeCapabilities(r.bytesN(8, 'delegated capabilities')),
     encKey: Uint8Array.from(r.bytesN(KEY_BYTES, 'encryption key')),
     macKey: Uint8Array.from(r.bytesN(KEY_BYTES, 'MAC key')),
@@ -74,27 +94,25 @@ export function decodePutAuthenticationKeyRequest(data: Uint8Array): PutAuthenti
  * step 15 (the TUF root and targets keys).
  */
 export function encodeGenerateAsymmetricKeyRequest(req: NewObject): Uint8Array {
-  return new Writer(2 + LABEL_BYTES + 2 + 8 + 1)
-    .u16(req.id)
-    .bytes(encodeLabel(req.label))
-    .u16(req.domains)
-    .bytes(encodeCapabilities(req.capabilities))
-    .u8(req.algorithm)
-    .finish();
+  return writeNewObject(new Writer(NEW_OBJECT_BYTES), req).finish();
 }
 
-/** Device side: parses GENERATE ASYMMETRIC KEY request data (attacker-controlled). */
-export function decodeGenerateAsymmetricKeyRequest(data: Uint8Array): NewObject {
-  const r = new Reader(data, 'GENERATE ASYMMETRIC KEY request', 'YUBIHSM_REQUEST_INVALID');
-  const req: NewObject = {
-    id: r.u16('id'),
-    label: decodeLabel(r.bytesN(LABEL_BYTES, 'label')),
-    domains: r.u16('domains'),
-    capabilities: decodeCapabilities(r.bytesN(8, 'capabilities')),
-    algorithm: r.u8('algorithm'),
-  };
+/** Device side: parses GENERATE ASYMMETRIC KEY request data (attacker-controlled; wrong size: WRONG LENGTH). */
+export function decodeGenerateAsymmetricKeyRequest(data: Uint8Array): ReceivedObject {
+  const r = requestReader(data, 'GENERATE ASYMMETRIC KEY');
+  const req = readNewObject(r);
   r.end();
   return req;
+}
+
+/**
+ * Device side: parses PUT OPAQUE request data, the creation fields followed
+ * by the object's bytes (attacker-controlled). The host side of this project
+ * never stores opaque objects, so there is no encoder.
+ */
+export function decodePutOpaqueRequest(data: Uint8Array): ReceivedObject & { readonly content: Uint8Array } {
+  const r = requestReader(data, 'PUT OPAQUE');
+  return { ...readNewObject(r), content: Uint8Array.from(r.rest()) };
 }
 
 /** A 2-byte object id: the request of GET PUBLIC KEY and GET OPAQUE, and the response of PUT/GENERATE commands. */
@@ -102,8 +120,16 @@ export function encodeObjectId(id: number): Uint8Array {
   return new Writer(2).u16(id).finish();
 }
 
-/** Parses a data field that is exactly one 2-byte object id (attacker-controlled on either side). */
-export function decodeObjectId(data: Uint8Array, what: string, code: 'YUBIHSM_RESPONSE_MALFORMED' | 'YUBIHSM_REQUEST_INVALID' = 'YUBIHSM_RESPONSE_MALFORMED'): number {
+/**
+ * Parses a data field that is exactly one 2-byte object id (attacker-controlled
+ * on either side): a response on the host (YUBIHSM_RESPONSE_MALFORMED), the
+ * request of GET PUBLIC KEY or GET OPAQUE on the device (WRONG LENGTH).
+ */
+export function decodeObjectId(
+  data: Uint8Array,
+  what: string,
+  code: 'YUBIHSM_RESPONSE_MALFORMED' | 'YUBIHSM_DEVICE_WRONG_LENGTH' = 'YUBIHSM_RESPONSE_MALFORMED',
+): number {
   const r = new Reader(data, what, code);
   const id = r.u16('object id');
   r.end();
@@ -147,12 +173,15 @@ export function encodeSignEcdsaRequest(keyId: number, digest: Uint8Array): Uint8
   return new Writer(2 + digest.length).u16(keyId).bytes(digest).finish();
 }
 
-/** Device side: parses SIGN ECDSA request data (attacker-controlled). */
+/**
+ * Device side: parses SIGN ECDSA request data (attacker-controlled). The
+ * digest may have any length here; whether it is acceptable depends on the
+ * key, so the caller checks it after finding the key.
+ */
 export function decodeSignEcdsaRequest(data: Uint8Array): { keyId: number; digest: Uint8Array } {
-  const r = new Reader(data, 'SIGN ECDSA request', 'YUBIHSM_REQUEST_INVALID');
+  const r = requestReader(data, 'SIGN ECDSA');
   const keyId = r.u16('key id');
   const digest = Uint8Array.from(r.rest());
-  if (digest.length === 0) throw new YubiHsmError('YUBIHSM_REQUEST_INVALID', 'SIGN ECDSA request: no digest');
   return { keyId, digest };
 }
 
@@ -197,7 +226,7 @@ export function encodeSignAttestationCertificateRequest(keyId: number, attestati
 
 /** Device side: parses SIGN ATTESTATION CERTIFICATE request data (attacker-controlled). */
 export function decodeSignAttestationCertificateRequest(data: Uint8Array): { keyId: number; attestationKeyId: number } {
-  const r = new Reader(data, 'SIGN ATTESTATION CERTIFICATE request', 'YUBIHSM_REQUEST_INVALID');
+  const r = requestReader(data, 'SIGN ATTESTATION CERTIFICATE');
   const keyId = r.u16('key id');
   const attestationKeyId = r.u16('attestation key id');
   r.end();
@@ -216,12 +245,15 @@ export function decodeCertificateResponse(data: Uint8Array, what: string): Uint8
     throw new YubiHsmError('YUBIHSM_RESPONSE_MALFORMED', `${what}: not a DER certificate (${why})`);
   };
   if (r.u8('SEQUENCE tag') !== 0x30) fail('no SEQUENCE');
+  // DER requires the shortest length form (X.690 10.1): a longer one is a
+  // non-canonical encoding, refused rather than normalised.
   const first = r.u8('length');
   let length: number;
   if (first < 0x80) length = first;
   else if (first === 0x81) length = r.u8('length');
   else if (first === 0x82) length = r.u16('length');
   else return fail('length form');
+  if ((first === 0x81 && length < 0x80) || (first === 0x82 && length < 0x100)) fail('length not minimally encoded');
   if (length !== r.remaining) fail(`SEQUENCE of ${length} bytes in ${r.remaining}`);
   return Uint8Array.from(data);
 }

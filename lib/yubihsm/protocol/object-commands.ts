@@ -4,8 +4,8 @@
  */
 import { decodeCapabilities, encodeCapabilities, type Capabilities } from '../capabilities.ts';
 import { YubiHsmError } from '../errors.ts';
-import { Reader, Writer } from './bytes.ts';
-import { decodeLabel, encodeLabel, LABEL_BYTES, type ObjectType } from './objects.ts';
+import { Reader, requestReader, Writer } from './bytes.ts';
+import { decodeLabel, encodeLabel, LABEL_BYTES, labelField, type ObjectType } from './objects.ts';
 
 /** LIST OBJECTS filter tags (Yubico command reference, "LIST OBJECTS"). */
 export const enum ListFilter {
@@ -52,19 +52,28 @@ export function encodeListObjectsRequest(filter: ListObjectsFilter = {}): Uint8A
   return w.finish();
 }
 
-/** Device side: parses LIST OBJECTS request data (attacker-controlled); an unknown tag is invalid data. */
-export function decodeListObjectsRequest(data: Uint8Array): ListObjectsFilter {
-  const r = new Reader(data, 'LIST OBJECTS request', 'YUBIHSM_REQUEST_INVALID');
+/** LIST OBJECTS filters as the device reads them: the label as its 40 raw bytes, compared byte for byte. */
+export interface ReceivedListFilter extends Omit<ListObjectsFilter, 'label'> {
+  readonly label?: Uint8Array;
+}
+
+/**
+ * Device side: parses LIST OBJECTS request data (attacker-controlled). A
+ * truncated filter is WRONG LENGTH; an unknown tag is INVALID DATA.
+ */
+export function decodeListObjectsRequest(data: Uint8Array): ReceivedListFilter {
+  const r = requestReader(data, 'LIST OBJECTS');
   const f: {
     id?: number;
     type?: number;
     domains?: number;
     capabilities?: Capabilities;
     algorithm?: number;
-    label?: string;
+    label?: Uint8Array;
   } = {};
   while (r.remaining > 0) {
     const tag = r.u8('filter tag');
+    // A host-sent byte; tags the device does not define fall to the default.
     switch (tag as ListFilter) {
       case ListFilter.Id:
         f.id = r.u16('id filter');
@@ -82,10 +91,10 @@ export function decodeListObjectsRequest(data: Uint8Array): ListObjectsFilter {
         f.algorithm = r.u8('algorithm filter');
         break;
       case ListFilter.Label:
-        f.label = decodeLabel(r.bytesN(LABEL_BYTES, 'label filter'));
+        f.label = Uint8Array.from(r.bytesN(LABEL_BYTES, 'label filter'));
         break;
       default:
-        throw new YubiHsmError('YUBIHSM_REQUEST_INVALID', `LIST OBJECTS request: unknown filter tag 0x${tag.toString(16)}`);
+        throw new YubiHsmError('YUBIHSM_DEVICE_INVALID_DATA', `LIST OBJECTS request: unknown filter tag 0x${tag.toString(16)}`);
     }
   }
   return f;
@@ -114,9 +123,9 @@ export function encodeObjectRef(id: number, type: ObjectType | number): Uint8Arr
   return new Writer(3).u16(id).u8(type).finish();
 }
 
-/** Device side: parses an id (2) ‖ type (1) request (attacker-controlled). */
+/** Device side: parses an id (2) ‖ type (1) request (attacker-controlled; wrong size: WRONG LENGTH). */
 export function decodeObjectRef(data: Uint8Array, what: string): { id: number; type: number } {
-  const r = new Reader(data, `${what} request`, 'YUBIHSM_REQUEST_INVALID');
+  const r = requestReader(data, what);
   const id = r.u16('id');
   const type = r.u8('type');
   r.end();
@@ -148,7 +157,7 @@ export const OBJECT_INFO_BYTES = 8 + 2 + 2 + 2 + 1 + 1 + 1 + 1 + LABEL_BYTES + 8
  * length (2) ‖ domains (2) ‖ type (1) ‖ algorithm (1) ‖ sequence (1) ‖
  * origin (1) ‖ label (40) ‖ delegated capabilities (8).
  */
-export function encodeObjectInfoResponse(info: ObjectInfo): Uint8Array {
+export function encodeObjectInfoResponse(info: Omit<ObjectInfo, 'label'> & { readonly label: string | Uint8Array }): Uint8Array {
   return new Writer(OBJECT_INFO_BYTES)
     .bytes(encodeCapabilities(info.capabilities))
     .u16(info.id)
@@ -158,7 +167,7 @@ export function encodeObjectInfoResponse(info: ObjectInfo): Uint8Array {
     .u8(info.algorithm)
     .u8(info.sequence)
     .u8(info.origin)
-    .bytes(encodeLabel(info.label))
+    .bytes(labelField(info.label))
     .bytes(encodeCapabilities(info.delegatedCapabilities))
     .finish();
 }

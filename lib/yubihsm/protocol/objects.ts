@@ -76,6 +76,19 @@ export function encodeLabel(label: string): Uint8Array {
 }
 
 /**
+ * A label field from either form: a string (host side, encoded as above) or
+ * the 40 bytes as stored (device side: the device keeps a label exactly as
+ * the host sent it, so it is never decoded and re-encoded).
+ */
+export function labelField(label: string | Uint8Array): Uint8Array {
+  if (typeof label === 'string') return encodeLabel(label);
+  if (label.length !== LABEL_BYTES) {
+    throw new YubiHsmError('YUBIHSM_REQUEST_INVALID', `a label field has ${LABEL_BYTES} bytes, not ${label.length}`);
+  }
+  return label;
+}
+
+/**
  * The label in a 40-byte field: the bytes before the first NUL, as UTF-8.
  * Attacker-controlled (from the device): invalid UTF-8 is replaced, never thrown on.
  */

@@ -5,7 +5,7 @@
  */
 import { YubiHsmError } from '../errors.ts';
 import { CHALLENGE_BYTES, CRYPTOGRAM_BYTES, MAX_SESSIONS } from '../session/scp03.ts';
-import { Reader, Writer } from './bytes.ts';
+import { Reader, requestReader, Writer } from './bytes.ts';
 
 export interface CreateSessionRequest {
   /** The authentication key the session is opened with. */
@@ -28,9 +28,9 @@ export function encodeCreateSessionRequest(req: CreateSessionRequest): Uint8Arra
   return new Writer(2 + CHALLENGE_BYTES).u16(req.authKeyId).bytes(req.hostChallenge).finish();
 }
 
-/** Device side: parses CREATE SESSION request data (attacker-controlled). */
+/** Device side: parses CREATE SESSION request data (attacker-controlled; wrong size: WRONG LENGTH). */
 export function decodeCreateSessionRequest(data: Uint8Array): CreateSessionRequest {
-  const r = new Reader(data, 'CREATE SESSION request', 'YUBIHSM_REQUEST_INVALID');
+  const r = requestReader(data, 'CREATE SESSION');
   const authKeyId = r.u16('key id');
   const hostChallenge = Uint8Array.from(r.bytesN(CHALLENGE_BYTES, 'host challenge'));
   r.end();

@@ -250,6 +250,21 @@ export interface ChannelState {
 /** The chaining value before AUTHENTICATE SESSION. */
 export const ZERO_CHAIN: Uint8Array = new Uint8Array(BLOCK_BYTES);
 
+/**
+ * Overwrites a channel's session keys and MAC chaining value with zeros.
+ * Both ends call it when the session ends (closed, reset, timed out, or
+ * broken), so S-ENC, S-MAC and S-RMAC do not linger in memory until the
+ * garbage collector gets to them (Yubico, "Sessions": session keys are
+ * destroyed when the session is no longer in use). A wiped channel can no
+ * longer produce a valid MAC, so any later use of it fails closed.
+ */
+export function wipeChannel(state: ChannelState): void {
+  state.keys.sEnc.fill(0);
+  state.keys.sMac.fill(0);
+  state.keys.sRmac.fill(0);
+  if (state.macChain !== ZERO_CHAIN) state.macChain.fill(0);
+}
+
 /** The header bytes `code ‖ length (2, BE)` the MACs cover. */
 function header(code: number, length: number): Uint8Array {
   return Uint8Array.of(code, length >>> 8, length & 0xff);
@@ -301,7 +316,10 @@ export function verifyAuthenticateSession(keys: SessionKeys, context: Uint8Array
  */
 export function sealCommand(state: ChannelState, innerFrame: Uint8Array): { message: Uint8Array; macChain: Uint8Array } {
   const iv = counterIv(state.keys.sEnc, state.counter);
-  const ciphertext = cbcEncrypt(state.keys.sEnc, iv, pad(innerFrame));
+  const padded = pad(innerFrame);
+  const ciphertext = cbcEncrypt(state.keys.sEnc, iv, padded);
+  // The plaintext may carry key material (PUT AUTHENTICATION KEY): do not leave a copy behind.
+  padded.fill(0);
   const length = 1 + ciphertext.length + MAC_BYTES;
   const message = new Uint8Array(3 + length);
   message.set(header(Command.SessionMessage, length), 0);

@@ -17,13 +17,17 @@ import {
   bytesEqual,
   cardCryptogram,
   CHALLENGE_BYTES,
+  CRYPTOGRAM_BYTES,
   deriveSessionKeys,
+  MAC_BYTES,
   openResponse,
   sealCommand,
   sessionContext,
   type ChannelState,
   type OpenFailure,
   type StaticKeys,
+  wipeChannel,
+  ZERO_CHAIN,
 } from './scp03.ts';
 
 export interface OpenSessionOptions {
@@ -37,6 +41,8 @@ export class Session {
   private state: ChannelState | undefined;
   /** Exchanges run strictly one after another: the counter and MAC chain are sequential. */
   private queue: Promise<unknown> = Promise.resolve();
+  /** The CLOSE SESSION under way, if any. */
+  private closing: Promise<void> | undefined;
 
   private constructor(
     private readonly transport: Transport,
@@ -51,8 +57,16 @@ export class Session {
   /**
    * CREATE SESSION, check the card cryptogram, AUTHENTICATE SESSION. A wrong
    * password shows here as YUBIHSM_CARD_CRYPTOGRAM_MISMATCH: the device
-   * proves it holds the key before the host proves anything, and the host
-   * then stops (the device slot is reclaimed by its session timeout).
+   * proves it holds the key before the host proves anything.
+   *
+   * After a mismatch the device still holds the half-open session in one of
+   * its 16 slots. Left alone, it would stay there until the device's session
+   * timeout, and a few mistyped passwords in a row would fill the device
+   * (SESSIONS FULL). So the host answers with an AUTHENTICATE SESSION the
+   * device must refuse (random cryptogram and MAC, nothing derived from the
+   * keys that failed), which makes the device free the slot at once, as
+   * libyubihsm also does by completing the exchange before it reports the
+   * mismatch.
    */
   static async open(transport: Transport, authKeyId: number, keys: StaticKeys, options: OpenSessionOptions = {}): Promise<Session> {
     const device = options.device ?? 'the YubiHSM';
@@ -62,15 +76,22 @@ export class Session {
 
     const context = sessionContext(hostChallenge, created.cardChallenge);
     const sessionKeys = deriveSessionKeys(keys, context);
-    if (!bytesEqual(cardCryptogram(sessionKeys, context), created.cardCryptogram)) {
-      throw new YubiHsmError(
-        'YUBIHSM_CARD_CRYPTOGRAM_MISMATCH',
-        `${device}: authentication key ${authKeyId} did not accept the password (the card cryptogram does not verify)`,
-      );
+    const state: ChannelState = { keys: sessionKeys, sessionId: created.sessionId, counter: 1n, macChain: ZERO_CHAIN };
+    try {
+      if (!bytesEqual(cardCryptogram(sessionKeys, context), created.cardCryptogram)) {
+        await releaseHalfOpenSession(transport, created.sessionId);
+        throw new YubiHsmError(
+          'YUBIHSM_CARD_CRYPTOGRAM_MISMATCH',
+          `${device}: authentication key ${authKeyId} did not accept the password (the card cryptogram does not verify)`,
+        );
+      }
+      const auth = authenticateSessionMessage(sessionKeys, created.sessionId, context);
+      decodeEmptyResponse(decodeResponse(Command.AuthenticateSession, await transport.send(auth.message), device), 'AUTHENTICATE SESSION');
+      state.macChain = auth.macChain;
+    } catch (err) {
+      wipeChannel(state);
+      throw err;
     }
-    const auth = authenticateSessionMessage(sessionKeys, created.sessionId, context);
-    decodeEmptyResponse(decodeResponse(Command.AuthenticateSession, await transport.send(auth.message), device), 'AUTHENTICATE SESSION');
-    const state: ChannelState = { keys: sessionKeys, sessionId: created.sessionId, counter: 1n, macChain: auth.macChain };
     return new Session(transport, authKeyId, created.sessionId, state, device);
   }
 
@@ -98,6 +119,8 @@ export class Session {
     // The inner frame must leave room for the session id, padding and MAC in a 2048-byte message.
     const inner = encodeFrame(command, data);
     const sealed = sealCommand(state, inner);
+    // The plaintext frame may carry key material (PUT AUTHENTICATION KEY); only the ciphertext is needed from here on.
+    inner.fill(0);
     if (sealed.message.length > MAX_MESSAGE_BYTES) {
       throw new YubiHsmError('YUBIHSM_REQUEST_INVALID', `${name}: ${data.length} bytes of data do not fit in a session message`);
     }
@@ -127,7 +150,7 @@ export class Session {
       }
       innerResponse = opened.inner;
     } catch (err) {
-      if (!keepSession) this.state = undefined;
+      if (!keepSession) this.end();
       throw err;
     }
     // Channel advanced: the device accepted the command and answered it.
@@ -137,14 +160,23 @@ export class Session {
     return decodeResponse(command, innerResponse, this.device);
   }
 
-  /** CLOSE SESSION; afterwards the session refuses to send. Closing twice is harmless. */
-  async close(): Promise<void> {
-    if (this.state === undefined) return;
-    try {
-      decodeEmptyResponse(await this.send(Command.CloseSession), 'CLOSE SESSION');
-    } finally {
-      this.state = undefined;
-    }
+  /**
+   * CLOSE SESSION; afterwards the session refuses to send. Closing twice,
+   * even at the same time (a `finally` and a shutdown handler), sends one
+   * CLOSE SESSION and resolves both callers with its outcome.
+   */
+  close(): Promise<void> {
+    if (this.state === undefined) return Promise.resolve();
+    this.closing ??= this.send(Command.CloseSession)
+      .then((data) => decodeEmptyResponse(data, 'CLOSE SESSION'))
+      .finally(() => this.end());
+    return this.closing;
+  }
+
+  /** Forgets the channel and wipes its session keys; later sends fail with YUBIHSM_SESSION_CLOSED. */
+  private end(): void {
+    if (this.state !== undefined) wipeChannel(this.state);
+    this.state = undefined;
   }
 
   /**
@@ -160,8 +192,21 @@ export class Session {
       // A refusal (e.g. the key lacks reset-device) leaves the device, and this session, as they were.
       if (!(err instanceof YubiHsmError) || !isTransportCode(err.code)) throw err;
     }
-    this.state = undefined;
+    this.end();
   }
+}
+
+/**
+ * Sends an AUTHENTICATE SESSION for `sessionId` that cannot verify (random
+ * host cryptogram and C-MAC), so the device ends the half-open session
+ * (AUTHENTICATION FAILED frees its slot). Whatever comes back, or fails to,
+ * is ignored: the caller is already reporting the real failure.
+ */
+async function releaseHalfOpenSession(transport: Transport, sessionId: number): Promise<void> {
+  const data = new Uint8Array(1 + CRYPTOGRAM_BYTES + MAC_BYTES);
+  data[0] = sessionId;
+  data.set(randomBytes(CRYPTOGRAM_BYTES + MAC_BYTES), 1);
+  await transport.send(encodeFrame(Command.AuthenticateSession, data)).catch(() => undefined);
 }
 
 /** Outer device errors after which the device no longer knows the session. */

@@ -21,6 +21,7 @@ import { SimulatorError } from './errors.ts';
  *                           when Content-Length is missing, under 3 or over
  *                           2048 + 3; 500 when the device does not answer.
  *   anything else           404 "404 page not found".
+ *   Host not a loopback     403, whatever the path (see isLoopbackHostHeader).
  *
  * Like the real connector it does not look at the request's Content-Type.
  * The status page stays short: libyubihsm's HTTP backend reads it into a
@@ -103,7 +104,30 @@ export class ConnectorServer {
   }
 }
 
+/**
+ * True when a Host header names this machine by a loopback name, or is
+ * absent (HTTP/1.0 tools). Listening on loopback keeps other machines out,
+ * but a web page in the operator's browser can still reach 127.0.0.1 under
+ * its own host name through DNS rebinding; browsers always send that name in
+ * Host, so such requests are refused before they reach the device.
+ * The header is attacker-controlled and only parsed, never echoed.
+ */
+export function isLoopbackHostHeader(header: string | undefined): boolean {
+  if (header === undefined) return true;
+  let name: string;
+  try {
+    name = new URL(`http://${header}`).hostname;
+  } catch {
+    return false;
+  }
+  return name === '127.0.0.1' || name === 'localhost' || name === '[::1]';
+}
+
 async function handle(device: ConnectorDevice, host: string, port: number, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  if (!isLoopbackHostHeader(req.headers.host)) {
+    req.resume();
+    return httpError(res, 403, 'Forbidden');
+  }
   const path = new URL(req.url ?? '/', 'http://connector').pathname;
   if (path === '/connector/status') return status(device, host, port, req, res);
   if (path === '/connector/api') return api(device, req, res);

@@ -5,11 +5,11 @@ import { X509Certificate } from '@peculiar/x509';
 import { decodeDeviceSerial, type FirmwareVersion } from '../attestation.ts';
 import { ALL_CAPABILITIES } from '../capabilities.ts';
 import { Algorithm } from '../protocol/algorithms.ts';
-import { Reader, Writer } from '../protocol/bytes.ts';
 import { Command, RESPONSE_FLAG } from '../protocol/commands.ts';
 import { DeviceError } from '../protocol/errors.ts';
 import { encodeErrorFrame, encodeFrame, FRAME_HEADER_BYTES, MAX_MESSAGE_BYTES } from '../protocol/frame.ts';
 import { encodeLabel, ObjectOrigin, ObjectType } from '../protocol/objects.ts';
+import { decodeCreateSessionRequest, encodeCreateSessionResponse } from '../protocol/session-commands.ts';
 import {
   CHALLENGE_BYTES,
   cardCryptogram,
@@ -341,11 +341,8 @@ export class SimulatedYubiHsm implements DeviceState {
    * authentication key; a slot must be free.
    */
   private createSession(data: Uint8Array, targets: Targets): Uint8Array {
-    const r = new Reader(data, 'CREATE SESSION', 'YUBIHSM_DEVICE_WRONG_LENGTH');
-    if (data.length !== 2 + CHALLENGE_BYTES) throw refuse(DeviceError.WrongLength, 'CREATE SESSION takes 10 bytes');
-    const keyId = r.u16('key id');
+    const { authKeyId: keyId, hostChallenge } = decodeCreateSessionRequest(data);
     targets.target = keyId;
-    const hostChallenge = Uint8Array.from(r.bytesN(CHALLENGE_BYTES, 'host challenge'));
     const key = this.store.get(ObjectType.AuthenticationKey, keyId);
     if (!key?.staticKeys) throw refuse(DeviceError.ObjectNotFound, `no authentication key 0x${keyId.toString(16)}`);
     const cardChallenge = new Uint8Array(randomBytes(CHALLENGE_BYTES));
@@ -356,7 +353,7 @@ export class SimulatedYubiHsm implements DeviceState {
       context,
       keys,
     );
-    return new Writer(17).u8(session.id).bytes(cardChallenge).bytes(cardCryptogram(keys, context)).finish();
+    return encodeCreateSessionResponse({ sessionId: session.id, cardChallenge, cardCryptogram: cardCryptogram(keys, context) });
   }
 
   /**

@@ -1,6 +1,6 @@
 import { RunbookError } from '../../errors.ts';
 import { YubiHsmError } from '../errors.ts';
-import { DeviceError } from '../protocol/errors.ts';
+import { deviceErrorByte, type DeviceError } from '../protocol/errors.ts';
 
 /**
  * Faults of the simulator itself, as opposed to what the simulated device
@@ -44,12 +44,16 @@ export function refuse(code: DeviceError, why: string): DeviceRefusal {
 
 /**
  * The refusal an exception stands for, if it is one: a DeviceRefusal, or a
- * short read of the bounded Reader, which the handlers create with the code
- * YUBIHSM_DEVICE_WRONG_LENGTH (the host sent fewer or more bytes than the
- * command takes). Anything else is a fault of the simulator.
+ * YubiHsmError carrying a device error code, which is what the device-side
+ * decoders of `../protocol` throw (WRONG LENGTH for a request shorter or
+ * longer than its layout, INVALID DATA for a value the layout does not
+ * allow). Anything else is a fault of the simulator.
  */
 export function asRefusal(err: unknown): DeviceRefusal | undefined {
   if (err instanceof DeviceRefusal) return err;
-  if (err instanceof YubiHsmError && err.code === 'YUBIHSM_DEVICE_WRONG_LENGTH') return new DeviceRefusal(DeviceError.WrongLength, err.message);
+  if (err instanceof YubiHsmError) {
+    const byte = deviceErrorByte(err.code);
+    if (byte !== undefined) return new DeviceRefusal(byte, err.message);
+  }
   return undefined;
 }

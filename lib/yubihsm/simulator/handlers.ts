@@ -3,26 +3,45 @@ import 'reflect-metadata';
 import { createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { X509Certificate } from '@peculiar/x509';
 import { AttestationError, type FirmwareVersion } from '../attestation.ts';
-import { CAPABILITY_BITS, hasCapabilities, type Capabilities, type CapabilityName } from '../capabilities.ts';
+import { CAPABILITY_BITS, hasCapabilities, type CapabilityName } from '../capabilities.ts';
 import { Algorithm, curveOfAlgorithm } from '../protocol/algorithms.ts';
-import { Reader, Writer } from '../protocol/bytes.ts';
 import { Command } from '../protocol/commands.ts';
+import { encodeDeviceInfoResponse } from '../protocol/device-commands.ts';
 import { DeviceError } from '../protocol/errors.ts';
-import { decodeLabel, LABEL_BYTES, ObjectOrigin, ObjectType } from '../protocol/objects.ts';
-import { KEY_BYTES } from '../session/scp03.ts';
-import type { AuditLog } from './audit-log.ts';
+import {
+  decodeGenerateAsymmetricKeyRequest,
+  decodeObjectId,
+  decodePutAuthenticationKeyRequest,
+  decodePutOpaqueRequest,
+  decodeSignAttestationCertificateRequest,
+  decodeSignEcdsaRequest,
+  encodeObjectId,
+  encodePublicKeyResponse,
+  type ReceivedObject,
+} from '../protocol/key-commands.ts';
+import {
+  decodeListObjectsRequest,
+  decodeObjectRef,
+  encodeListObjectsResponse,
+  encodeObjectInfoResponse,
+  type ObjectEntry,
+} from '../protocol/object-commands.ts';
+import { decodeLabel, ObjectOrigin, ObjectType } from '../protocol/objects.ts';
+import { LOG_CAPACITY, type AuditLog } from './audit-log.ts';
 import { issueAttestation } from './attestation-issuer.ts';
-import { signDigest } from './ecdsa.ts';
+import { signPrehash } from '../../ecdsa.ts';
 import { refuse } from './errors.ts';
 import { objectLength, type ObjectStore, type StoredObject } from './object-store.ts';
 import type { Session } from './sessions.ts';
 
 /**
  * The commands an authenticated session can send, device side. Each handler
- * takes the command's data (attacker-controlled: the host sent it) and
- * returns the response data, or throws a DeviceRefusal that becomes the
- * device's error frame. Formats and rules: Yubico command reference, one
- * section per command, named on each handler.
+ * takes the command's data (attacker-controlled: the host sent it), parses
+ * it with the device-side decoder of `../protocol` (the same module the host
+ * encodes with), applies the device's rules, and returns the response data;
+ * a refusal is thrown (a DeviceRefusal, or the decoder's YubiHsmError with a
+ * device code) and becomes the device's error frame. Formats and rules:
+ * Yubico command reference, one section per command, named on each handler.
  */
 
 /** What the handlers need from the device. */
@@ -58,11 +77,6 @@ export interface Targets {
 
 type Handler = (device: DeviceState, session: Session, data: Uint8Array, targets: Targets) => Outcome | Promise<Outcome>;
 
-/** A bounds-checked reader whose short reads become WRONG LENGTH (error 0x08). */
-function reader(data: Uint8Array, what: string): Reader {
-  return new Reader(data, what, 'YUBIHSM_DEVICE_WRONG_LENGTH');
-}
-
 const EMPTY = new Uint8Array(0);
 
 function needCapability(session: Session, name: CapabilityName): void {
@@ -85,37 +99,16 @@ function visible(device: DeviceState, session: Session, type: number, id: number
 }
 
 /**
- * The fields every object-creating command starts with (PUT AUTHENTICATION
- * KEY, GENERATE ASYMMETRIC KEY, PUT OPAQUE):
- * id (2) | label (40) | domains (2) | capabilities (8) | algorithm (1),
- * checked against the session as the device checks them: domains not empty
- * and within the session's; capabilities within the session's delegated
- * capabilities ("Capabilities": an authentication key can give the objects
- * it creates only capabilities it may delegate).
+ * Checks the fields every object-creating command starts with (PUT
+ * AUTHENTICATION KEY, GENERATE ASYMMETRIC KEY, PUT OPAQUE) against the
+ * session, as the device checks them: domains not empty and within the
+ * session's; capabilities within the session's delegated capabilities
+ * (Yubico, "Capabilities": an authentication key can give the objects it
+ * creates only capabilities it may delegate). Picks the id when the host
+ * asked for 0 (Yubico, "Object ID").
  */
-interface Creation {
-  id: number;
-  label: Uint8Array;
-  domains: number;
-  capabilities: Capabilities;
-  /** As sent (attacker-controlled): each handler checks it against the algorithms it accepts. */
-  algorithm: Algorithm;
-}
-
-function readCreation(r: Reader, targets: Targets): Creation {
-  const id = r.u16('id');
-  targets.target = id;
-  return {
-    id,
-    label: Uint8Array.from(r.bytesN(LABEL_BYTES, 'label')),
-    domains: r.u16('domains'),
-    capabilities: r.u64('capabilities'),
-    algorithm: r.u8('algorithm'),
-  };
-}
-
-/** Checks the common fields once the whole command has been read, and picks the id when the host asked for 0. */
-function checkCreation(c: Creation, device: DeviceState, session: Session, type: ObjectType, targets: Targets): Creation {
+function checkCreation<T extends ReceivedObject>(c: T, device: DeviceState, session: Session, type: ObjectType, targets: Targets): T {
+  targets.target = c.id;
   if (c.domains === 0) throw refuse(DeviceError.InvalidData, 'an object needs at least one domain');
   if ((c.domains & ~session.authority.domains) !== 0) {
     throw refuse(DeviceError.InsufficientPermissions, "the object's domains are not all the session's");
@@ -129,10 +122,6 @@ function checkCreation(c: Creation, device: DeviceState, session: Session, type:
   return { ...c, id };
 }
 
-function idResponse(id: number): Uint8Array {
-  return new Writer(2).u16(id).finish();
-}
-
 /** ECHO (0x01): the data back, unchanged. */
 export function echo(data: Uint8Array): Uint8Array {
   return Uint8Array.from(data);
@@ -144,15 +133,13 @@ export function echo(data: Uint8Array): Uint8Array {
  */
 export function deviceInfo(device: DeviceState, data: Uint8Array): Uint8Array {
   if (data.length !== 0) throw refuse(DeviceError.WrongLength, 'GET DEVICE INFO takes no data');
-  const w = new Writer(16)
-    .u8(device.firmware.major)
-    .u8(device.firmware.minor)
-    .u8(device.firmware.patch)
-    .u32(device.serial)
-    .u8(62)
-    .u8(device.log.used);
-  for (const a of device.algorithms) w.u8(a);
-  return w.finish();
+  return encodeDeviceInfoResponse({
+    version: [device.firmware.major, device.firmware.minor, device.firmware.patch],
+    serial: device.serial,
+    logTotal: LOG_CAPACITY,
+    logUsed: device.log.used,
+    algorithms: device.algorithms,
+  });
 }
 
 /** RESET DEVICE (0x08): no data; needs reset-device. The reset happens after the response is sent. */
@@ -177,14 +164,9 @@ const closeSession: Handler = (_device, _session, data) => {
  */
 const putAuthenticationKey: Handler = (device, session, data, targets) => {
   needCapability(session, 'put-authentication-key');
-  const r = reader(data, 'PUT AUTHENTICATION KEY');
-  const fields = readCreation(r, targets);
-  const delegated = r.u64('delegated capabilities');
-  const enc = Uint8Array.from(r.bytesN(KEY_BYTES, 'K-ENC'));
-  const mac = Uint8Array.from(r.bytesN(KEY_BYTES, 'K-MAC'));
-  r.end();
-  const c = checkCreation(fields, device, session, ObjectType.AuthenticationKey, targets);
-  if (c.algorithm !== Algorithm.Aes128YubicoAuthentication) {
+  const c = checkCreation(decodePutAuthenticationKeyRequest(data), device, session, ObjectType.AuthenticationKey, targets);
+  const delegated = c.delegatedCapabilities;
+  if (c.algorithm !== (Algorithm.Aes128YubicoAuthentication as number)) {
     throw refuse(DeviceError.InvalidData, `algorithm ${c.algorithm} is not aes128-yubico-authentication`);
   }
   if (!hasCapabilities(session.authority.delegated, delegated)) {
@@ -199,9 +181,9 @@ const putAuthenticationKey: Handler = (device, session, data, targets) => {
     capabilities: c.capabilities,
     delegated,
     origin: ObjectOrigin.Imported,
-    staticKeys: { enc, mac },
+    staticKeys: { enc: c.encKey, mac: c.macKey },
   });
-  return { data: idResponse(c.id), target: c.id };
+  return { data: encodeObjectId(c.id), target: c.id };
 };
 
 /**
@@ -212,10 +194,7 @@ const putAuthenticationKey: Handler = (device, session, data, targets) => {
  */
 const generateAsymmetricKey: Handler = (device, session, data, targets) => {
   needCapability(session, 'generate-asymmetric-key');
-  const r = reader(data, 'GENERATE ASYMMETRIC KEY');
-  const fields = readCreation(r, targets);
-  r.end();
-  const c = checkCreation(fields, device, session, ObjectType.AsymmetricKey, targets);
+  const c = checkCreation(decodeGenerateAsymmetricKeyRequest(data), device, session, ObjectType.AsymmetricKey, targets);
   const curve = curveOfAlgorithm(c.algorithm);
   if (!curve) throw refuse(DeviceError.InvalidData, `the simulator generates ec-p256 and ec-p384 keys, not algorithm ${c.algorithm}`);
   device.store.add({
@@ -229,7 +208,7 @@ const generateAsymmetricKey: Handler = (device, session, data, targets) => {
     origin: ObjectOrigin.Generated,
     privateKey: generateKeyPairSync('ec', { namedCurve: curve }).privateKey,
   });
-  return { data: idResponse(c.id), target: c.id };
+  return { data: encodeObjectId(c.id), target: c.id };
 };
 
 /**
@@ -239,12 +218,10 @@ const generateAsymmetricKey: Handler = (device, session, data, targets) => {
  */
 const putOpaque: Handler = (device, session, data, targets) => {
   needCapability(session, 'put-opaque');
-  const r = reader(data, 'PUT OPAQUE');
-  const fields = readCreation(r, targets);
-  const content = Uint8Array.from(r.rest());
-  const c = checkCreation(fields, device, session, ObjectType.Opaque, targets);
+  const c = checkCreation(decodePutOpaqueRequest(data), device, session, ObjectType.Opaque, targets);
+  const content = c.content;
   if (content.length === 0) throw refuse(DeviceError.WrongLength, 'an opaque object needs data');
-  if (c.algorithm !== Algorithm.OpaqueData && c.algorithm !== Algorithm.OpaqueX509Certificate) {
+  if (c.algorithm !== (Algorithm.OpaqueData as number) && c.algorithm !== (Algorithm.OpaqueX509Certificate as number)) {
     throw refuse(DeviceError.InvalidData, `algorithm ${c.algorithm} is not an opaque algorithm`);
   }
   device.store.add({
@@ -258,14 +235,12 @@ const putOpaque: Handler = (device, session, data, targets) => {
     origin: ObjectOrigin.Imported,
     data: content,
   });
-  return { data: idResponse(c.id), target: c.id };
+  return { data: encodeObjectId(c.id), target: c.id };
 };
 
 /** GET OPAQUE (0x43): id (2); answers the data. Needs get-opaque. */
 const getOpaque: Handler = (device, session, data, targets) => {
-  const r = reader(data, 'GET OPAQUE');
-  const id = r.u16('id');
-  r.end();
+  const id = decodeObjectId(data, 'GET OPAQUE request', 'YUBIHSM_DEVICE_WRONG_LENGTH');
   targets.target = id;
   needCapability(session, 'get-opaque');
   const o = visible(device, session, ObjectType.Opaque, id);
@@ -285,10 +260,7 @@ const DELETE_CAPABILITY: Partial<Record<number, CapabilityName>> = {
 
 /** DELETE OBJECT (0x58): id (2) | type (1); no data back. Needs the delete capability of the type. */
 const deleteObject: Handler = (device, session, data, targets) => {
-  const r = reader(data, 'DELETE OBJECT');
-  const id = r.u16('id');
-  const type = r.u8('type');
-  r.end();
+  const { id, type } = decodeObjectRef(data, 'DELETE OBJECT');
   targets.target = id;
   const capability = DELETE_CAPABILITY[type];
   if (!capability) throw refuse(DeviceError.InvalidData, `type ${type} cannot be deleted`);
@@ -313,12 +285,10 @@ export function rawPoint(key: KeyObject): Uint8Array {
 
 /** GET PUBLIC KEY (0x54): id (2); answers algorithm (1) | X ‖ Y for EC keys. No capability needed. */
 const getPublicKey: Handler = (device, session, data, targets) => {
-  const r = reader(data, 'GET PUBLIC KEY');
-  const id = r.u16('id');
-  r.end();
+  const id = decodeObjectId(data, 'GET PUBLIC KEY request', 'YUBIHSM_DEVICE_WRONG_LENGTH');
   targets.target = id;
   const o = asymmetricKey(device, session, id);
-  return { data: new Writer(1 + 96).u8(o.algorithm).bytes(rawPoint(o.privateKey)).finish(), target: id };
+  return { data: encodePublicKeyResponse({ algorithm: o.algorithm, key: rawPoint(o.privateKey) }), target: id };
 };
 
 /** The largest digest SIGN ECDSA accepts: SHA-512's. */
@@ -330,10 +300,8 @@ export const MAX_DIGEST_BYTES = 64;
  * order is truncated to its leftmost bits (FIPS 186-4 6.4).
  */
 const signEcdsa: Handler = (device, session, data, targets) => {
-  const r = reader(data, 'SIGN ECDSA');
-  const id = r.u16('id');
+  const { keyId: id, digest } = decodeSignEcdsaRequest(data);
   targets.target = id;
-  const digest = r.rest();
   needCapability(session, 'sign-ecdsa');
   const o = asymmetricKey(device, session, id);
   if (!hasCapabilities(o.capabilities, CAPABILITY_BITS['sign-ecdsa'])) {
@@ -344,7 +312,7 @@ const signEcdsa: Handler = (device, session, data, targets) => {
   if (digest.length === 0 || digest.length > MAX_DIGEST_BYTES) {
     throw refuse(DeviceError.WrongLength, `a digest of ${digest.length} bytes`);
   }
-  return { data: signDigest(curve, o.privateKey, digest), target: id };
+  return { data: signPrehash(curve, o.privateKey, digest, 'der'), target: id };
 };
 
 /**
@@ -356,10 +324,7 @@ const signEcdsa: Handler = (device, session, data, targets) => {
  * the opaque object with the same id ("Attestation").
  */
 const signAttestationCertificate: Handler = async (device, session, data, targets) => {
-  const r = reader(data, 'SIGN ATTESTATION CERTIFICATE');
-  const id = r.u16('key id');
-  const attestationId = r.u16('attestation key id');
-  r.end();
+  const { keyId: id, attestationKeyId: attestationId } = decodeSignAttestationCertificateRequest(data);
   targets.target = id;
   targets.second = attestationId;
   needCapability(session, 'sign-attestation-certificate');
@@ -402,70 +367,28 @@ const signAttestationCertificate: Handler = async (device, session, data, target
   }
 };
 
-/** LIST OBJECTS filter tags and their value lengths ("LIST OBJECTS"). */
-const enum Filter {
-  Id = 0x01,
-  Type = 0x02,
-  Domains = 0x03,
-  Capabilities = 0x04,
-  Algorithm = 0x05,
-  Label = 0x06,
-}
-
 /**
  * LIST OBJECTS (0x48): a sequence of filters tag (1) | value (id 2, type 1,
  * domains 2, capabilities 8, algorithm 1, label 40); answers id (2) |
  * type (1) | sequence (1) for each object the session can see that passes
  * every filter. Domains and capabilities filters match objects sharing at
- * least one domain / capability with the filter.
+ * least one domain / capability with the filter; a label matches its 40
+ * bytes exactly.
  */
 const listObjects: Handler = (device, session, data) => {
-  const r = reader(data, 'LIST OBJECTS');
-  const tests: ((o: StoredObject) => boolean)[] = [];
-  while (r.remaining > 0) {
-    const tag = r.u8('filter tag');
-    // A host-sent byte; tags the device does not define fall to the default.
-    switch (tag as Filter) {
-      case Filter.Id: {
-        const id = r.u16('id filter');
-        tests.push((o) => o.id === id);
-        break;
-      }
-      case Filter.Type: {
-        const type = r.u8('type filter');
-        tests.push((o) => (o.type as number) === type);
-        break;
-      }
-      case Filter.Domains: {
-        const domains = r.u16('domains filter');
-        tests.push((o) => (o.domains & domains) !== 0);
-        break;
-      }
-      case Filter.Capabilities: {
-        const capabilities = r.u64('capabilities filter');
-        tests.push((o) => (o.capabilities & capabilities) !== 0n);
-        break;
-      }
-      case Filter.Algorithm: {
-        const algorithm = r.u8('algorithm filter');
-        tests.push((o) => (o.algorithm as number) === algorithm);
-        break;
-      }
-      case Filter.Label: {
-        const label = Uint8Array.from(r.bytesN(LABEL_BYTES, 'label filter'));
-        tests.push((o) => Buffer.compare(o.label, label) === 0);
-        break;
-      }
-      default:
-        throw refuse(DeviceError.InvalidData, `unknown LIST OBJECTS filter 0x${tag.toString(16)}`);
-    }
-  }
-  const w = new Writer(64);
+  const f = decodeListObjectsRequest(data);
+  const entries: ObjectEntry[] = [];
   for (const o of device.store.list()) {
     if ((o.domains & session.authority.domains) === 0) continue;
-    if (tests.every((t) => t(o))) w.u16(o.id).u8(o.type).u8(o.sequence);
+    if (f.id !== undefined && o.id !== f.id) continue;
+    if (f.type !== undefined && (o.type as number) !== f.type) continue;
+    if (f.domains !== undefined && (o.domains & f.domains) === 0) continue;
+    if (f.capabilities !== undefined && (o.capabilities & f.capabilities) === 0n) continue;
+    if (f.algorithm !== undefined && (o.algorithm as number) !== f.algorithm) continue;
+    if (f.label !== undefined && Buffer.compare(o.label, f.label) !== 0) continue;
+    entries.push({ id: o.id, type: o.type, sequence: o.sequence });
   }
-  return { data: w.finish() };
+  return { data: encodeListObjectsResponse(entries) };
 };
 
 /**
@@ -474,24 +397,21 @@ const listObjects: Handler = (device, session, data) => {
  * sequence (1) | origin (1) | label (40) | delegated capabilities (8).
  */
 const getObjectInfo: Handler = (device, session, data, targets) => {
-  const r = reader(data, 'GET OBJECT INFO');
-  const id = r.u16('id');
-  const type = r.u8('type');
-  r.end();
+  const { id, type } = decodeObjectRef(data, 'GET OBJECT INFO');
   targets.target = id;
   const o = visible(device, session, type, id);
-  const info = new Writer(66)
-    .u64(o.capabilities)
-    .u16(o.id)
-    .u16(objectLength(o))
-    .u16(o.domains)
-    .u8(o.type)
-    .u8(o.algorithm)
-    .u8(o.sequence)
-    .u8(o.origin)
-    .bytes(o.label)
-    .u64(o.delegated)
-    .finish();
+  const info = encodeObjectInfoResponse({
+    capabilities: o.capabilities,
+    id: o.id,
+    size: objectLength(o),
+    domains: o.domains,
+    type: o.type,
+    algorithm: o.algorithm,
+    sequence: o.sequence,
+    origin: o.origin,
+    label: o.label,
+    delegatedCapabilities: o.delegated,
+  });
   return { data: info, target: id };
 };
 

@@ -1,6 +1,6 @@
 import type { Capabilities } from '../capabilities.ts';
 import { DeviceError } from '../protocol/errors.ts';
-import { MAX_SESSIONS, ZERO_CHAIN, type ChannelState, type SessionKeys } from '../session/scp03.ts';
+import { MAX_SESSIONS, wipeChannel, ZERO_CHAIN, type ChannelState, type SessionKeys } from '../session/scp03.ts';
 import { refuse } from './errors.ts';
 
 /**
@@ -27,7 +27,7 @@ export interface Session {
   readonly context: Uint8Array;
   readonly keys: SessionKeys;
   authenticated: boolean;
-  /** SCP03 channel state (counter and MAC chaining value), shared with the scp03 helpers. */
+  /** SCP03 channel state (counter and MAC chaining value), as the functions of ../session/scp03.ts keep it. */
   readonly channel: ChannelState;
   lastUsed: number;
 }
@@ -42,7 +42,7 @@ export class SessionTable {
     const t = this.now();
     for (let i = 0; i < MAX_SESSIONS; i++) {
       const s = this.slots[i];
-      if (s && t - s.lastUsed > SESSION_TIMEOUT_MS) this.slots[i] = undefined;
+      if (s && t - s.lastUsed > SESSION_TIMEOUT_MS) this.free(i);
     }
   }
 
@@ -72,11 +72,18 @@ export class SessionTable {
   }
 
   close(id: number): void {
-    if (id >= 0 && id < MAX_SESSIONS) this.slots[id] = undefined;
+    if (Number.isInteger(id) && id >= 0 && id < MAX_SESSIONS) this.free(id);
   }
 
   closeAll(): void {
-    this.slots.fill(undefined);
+    for (let i = 0; i < MAX_SESSIONS; i++) this.free(i);
+  }
+
+  /** Frees a slot and wipes its session keys (Yubico, "Sessions": they are destroyed with the session). */
+  private free(id: number): void {
+    const s = this.slots[id];
+    if (s) wipeChannel(s.channel);
+    this.slots[id] = undefined;
   }
 
   /** Open sessions (authenticated or not). */

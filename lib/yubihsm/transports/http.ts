@@ -14,7 +14,7 @@
  * a FrameAssembler that refuses more than one frame or more than the
  * device's message limit, and every exchange has a timeout.
  */
-import { YubiHsmError } from '../errors.ts';
+import { untrustedText, YubiHsmError } from '../errors.ts';
 import { FrameAssembler } from '../protocol/frame.ts';
 import type { Transport } from './transport.ts';
 
@@ -36,9 +36,10 @@ export interface ConnectorStatus {
 }
 
 /**
- * Parses a status page. Lines are `key=value`; unknown keys are ignored (a
- * newer connector may add some), a line without '=' or a repeated key is
- * malformed, and `status` must be present.
+ * Parses a status page (attacker-controlled: whatever answers at the URL).
+ * Lines are `key=value`; unknown keys are ignored (a newer connector may add
+ * some), a line without '=' or a repeated key is malformed, `status` must be
+ * present, and `serial`, when it names a device, is digits.
  */
 export function parseConnectorStatus(text: string, where = 'the connector'): ConnectorStatus {
   const fields = new Map<string, string>();
@@ -48,12 +49,16 @@ export function parseConnectorStatus(text: string, where = 'the connector'): Con
     const eq = line.indexOf('=');
     if (eq <= 0) throw new YubiHsmError('YUBIHSM_CONNECTOR_NOT_READY', `${where}: the status page has a line that is not key=value`);
     const key = line.slice(0, eq);
-    if (fields.has(key)) throw new YubiHsmError('YUBIHSM_CONNECTOR_NOT_READY', `${where}: the status page repeats "${key}"`);
+    if (fields.has(key)) throw new YubiHsmError('YUBIHSM_CONNECTOR_NOT_READY', `${where}: the status page repeats ${untrustedText(key)}`);
     fields.set(key, line.slice(eq + 1));
   }
   const status = fields.get('status');
   if (status === undefined) throw new YubiHsmError('YUBIHSM_CONNECTOR_NOT_READY', `${where}: the status page has no status line`);
+  // The serial names the device in every later message: digits only (or "*", any device).
   const serial = fields.get('serial');
+  if (serial !== undefined && serial !== '*' && serial !== '' && !/^\d{1,10}$/.test(serial)) {
+    throw new YubiHsmError('YUBIHSM_CONNECTOR_NOT_READY', `${where}: the status page's serial ${untrustedText(serial)} is not a serial number`);
+  }
   const num = (k: string): number | undefined => {
     const v = fields.get(k);
     return v !== undefined && /^\d{1,10}$/.test(v) ? Number(v) : undefined;
@@ -87,11 +92,17 @@ export class HttpTransport implements Transport {
     let base: URL;
     try {
       base = new URL(url);
-    } catch (err) {
-      throw new YubiHsmError('YUBIHSM_REQUEST_INVALID', `"${url}" is not a connector URL`, { cause: err });
+    } catch {
+      // The text is not echoed: whatever was passed may hold a secret.
+      throw new YubiHsmError('YUBIHSM_REQUEST_INVALID', 'the connector URL is not a valid URL');
     }
     if (base.protocol !== 'http:' && base.protocol !== 'https:') {
-      throw new YubiHsmError('YUBIHSM_REQUEST_INVALID', `a connector URL is http:// or https://, not ${base.protocol}`);
+      throw new YubiHsmError('YUBIHSM_REQUEST_INVALID', `a connector URL is http:// or https://, not ${untrustedText(base.protocol, 12)}`);
+    }
+    // The connector has no accounts; credentials in the URL would only be
+    // carried into messages and logs (and fetch refuses them anyway).
+    if (base.username !== '' || base.password !== '') {
+      throw new YubiHsmError('YUBIHSM_REQUEST_INVALID', 'a connector URL carries no user name or password');
     }
     if (!base.pathname.endsWith('/')) base.pathname += '/';
     this.url = base.origin + base.pathname.replace(/\/$/, '');
@@ -112,7 +123,7 @@ export class HttpTransport implements Transport {
   async requireReady(): Promise<ConnectorStatus> {
     const st = await this.status();
     if (st.status !== 'OK') {
-      throw new YubiHsmError('YUBIHSM_CONNECTOR_NOT_READY', `${this.url}: the connector reports status=${st.status.slice(0, 40)}`);
+      throw new YubiHsmError('YUBIHSM_CONNECTOR_NOT_READY', `${this.url}: the connector reports status=${untrustedText(st.status)}`);
     }
     return st;
   }

@@ -24,7 +24,7 @@
  * it against a fake device; `openUsbTransport` plugs in the real `usb`
  * package.
  */
-import { YubiHsmError } from '../errors.ts';
+import { untrustedText, YubiHsmError } from '../errors.ts';
 import { FrameAssembler, MAX_MESSAGE_BYTES } from '../protocol/frame.ts';
 import type { Transport } from './transport.ts';
 
@@ -110,7 +110,8 @@ export function selectYubiHsm(devices: readonly UsbDeviceLike[], serial?: string
   }
   if (hsms.length === 0) throw new YubiHsmError('YUBIHSM_USB_NO_DEVICE', 'no YubiHSM 2 is attached over USB');
   if (hsms.length > 1) {
-    const serials = hsms.map((d) => d.serialNumber ?? '?').join(', ');
+    // Serial strings come from the devices' descriptors: attacker-controlled text.
+    const serials = hsms.map((d) => (d.serialNumber == null ? '?' : untrustedText(d.serialNumber, 12))).join(', ');
     throw new YubiHsmError(
       'YUBIHSM_USB_SEVERAL_DEVICES',
       `${hsms.length} YubiHSM 2 devices are attached (serials ${serials}); the ceremony works with exactly one at a time`,
@@ -142,7 +143,8 @@ export async function openUsbTransport(options: UsbTransportOptions = {}): Promi
   }
   const device = selectYubiHsm(devices, options.serial);
   const serial = device.serialNumber ?? undefined;
-  const name = serial !== undefined ? `YubiHSM 2 serial ${serial}` : 'the YubiHSM 2';
+  // The descriptor is attacker-controlled text; it names the device in every later message.
+  const name = serial !== undefined ? `YubiHSM 2 serial ${/^\d{1,10}$/.test(serial) ? serial : untrustedText(serial, 12)}` : 'the YubiHSM 2';
   let iface: number | undefined;
   try {
     if (!device.opened) await device.open();

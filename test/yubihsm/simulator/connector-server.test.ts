@@ -1,5 +1,6 @@
 import { request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
+import { networkInterfaces } from 'node:os';
 import { afterEach, describe, expect, it } from 'vitest';
 import { HttpTransport } from '../../../lib/yubihsm/transports/http.ts';
 import { ConnectorServer, type SimulatedYubiHsm } from '../../../lib/yubihsm/simulator/index.ts';
@@ -133,6 +134,36 @@ describe('connector HTTP server', () => {
   it('listens on loopback only', async () => {
     const d = await device();
     await expect(ConnectorServer.start(d, { host: '0.0.0.0' })).toThrowWithCode('SIMULATOR_SERVER_FAILED');
+    await expect(ConnectorServer.start(d, { host: '::' })).toThrowWithCode('SIMULATOR_SERVER_FAILED');
+    await start();
+    // Not reachable through this machine's other addresses (where it has any).
+    const others = Object.values(networkInterfaces())
+      .flat()
+      .filter((i) => i !== undefined && i.family === 'IPv4' && !i.internal)
+      .map((i) => i!.address);
+    for (const address of others) {
+      const refused = await new Promise<boolean>((resolve) => {
+        const socket = connect(server!.port, address);
+        socket.on('connect', () => {
+          socket.destroy();
+          resolve(false);
+        });
+        socket.on('error', () => resolve(true));
+      });
+      expect(refused).toBe(true);
+    }
+  });
+
+  it('refuses a request whose Host is not a loopback name (DNS rebinding from a browser)', async () => {
+    const url = await start();
+    const ask = (host: string) => raw(url, 'POST', '/connector/api', Buffer.from(frame(CMD.echo, [1])), { Host: host }).then((r) => r.status);
+    expect(await ask('attacker.example')).toBe(403);
+    expect(await ask(`attacker.example:${server!.port}`)).toBe(403);
+    expect(await ask(`127.0.0.1.attacker.example:${server!.port}`)).toBe(403);
+    expect(await raw(url, 'GET', '/connector/status', undefined, { Host: 'attacker.example' }).then((r) => r.status)).toBe(403);
+    expect(await ask(`localhost:${server!.port}`)).toBe(200);
+    expect(await ask(`127.0.0.1:${server!.port}`)).toBe(200);
+    expect(await ask(`[::1]:${server!.port}`)).toBe(200);
   });
 
   it('fails typed when the port is taken', async () => {

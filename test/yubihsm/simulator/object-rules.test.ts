@@ -108,6 +108,19 @@ describe('object store rules', () => {
     expect(Buffer.from(info.subarray(10, 12)).readUInt16BE()).toBe(144);
   });
 
+  it('keeps label bytes that are not text exactly as sent (invalid UTF-8, bytes after a NUL)', async () => {
+    const dev = await device();
+    const s = await open(dev);
+    const raw = [0xff, 0xfe, 0x61, 0x00, 0x62, ...new Array<number>(34).fill(0x7a), 0xc3];
+    expect(raw).toHaveLength(40);
+    await s.ok(CMD.generateAsym, [...u16(3), ...raw, ...u16(1), ...u64(SIGN), ALG.ecP256]);
+    const info = await s.ok(CMD.getObjectInfo, u16(3), [TYPE.asym]);
+    expect([...info.subarray(18, 58)]).toEqual(raw);
+    // LIST OBJECTS matches the 40 bytes, not a decoded string.
+    expect([...(await s.ok(CMD.listObjects, [0x06, ...raw]))]).toEqual([0, 3, TYPE.asym, 0]);
+    expect([...(await s.ok(CMD.listObjects, [0x06, ...raw.slice(0, 39), 0]))]).toEqual([]);
+  });
+
   it('refuses a label field that is not 40 bytes (WRONG LENGTH)', async () => {
     const dev = await device();
     const s = await open(dev);
