@@ -6,6 +6,7 @@
 import { cpus, totalmem } from 'node:os';
 
 const AREAS = {
+  cli: () => import('./cli.ts'),
   runbook: () => import('./runbook.ts'),
   yubihsm: () => import('./yubihsm.ts'),
   pkcs11: () => import('./pkcs11.ts'),
