@@ -61,9 +61,12 @@ function exists(path: string, cause: unknown): ProductsError {
   return new ProductsError('PRODUCT_EXISTS', `${path} already exists; ceremony products are never overwritten`, { cause });
 }
 
-async function syncDir(dir: string): Promise<void> {
-  // Make the new directory entry durable too. Some platforms cannot open a
-  // directory for fsync; the file itself is already on disk then.
+/**
+ * Makes a new directory entry durable (a file just created or linked in
+ * `dir`). Some platforms cannot open a directory for fsync; the file's own
+ * fsync is all there is then.
+ */
+export async function syncDir(dir: string): Promise<void> {
   const handle = await open(dir, 'r').catch(() => undefined);
   if (!handle) return;
   try {

@@ -7,7 +7,8 @@
  *
  * so `ctx` and `params` are in scope and nothing else is. This module is
  * type-checked with the blocks by `runbook check`, so it holds types only and
- * imports nothing: keep it that way.
+ * imports only types that import nothing heavy (inventory-types.ts): keep it
+ * that way, or every block's check pays for the declarations pulled in.
  *
  * The members map onto what the operator does in the ceremony: answer a
  * yes/no question (the seed's "hit y once ready"), type a password or PIN
@@ -16,39 +17,9 @@
  * product, and stop (END).
  */
 
-// The inventory as blocks see it. These restate the front matter's types
-// (lib/runbook/inventory.ts, lib/products/keys.ts) instead of importing
-// them: importing would pull the front matter's parser and zod schema into
-// every type-check of every block (about 150 more files and over a second
-// of checking). context.ts asserts at compile time that the two agree.
+import type { HsmEntry, Inventory } from './inventory-types.ts';
 
-/** The curves the ceremony generates keys on (lib/products/keys.ts). */
-export type Curve = 'P-256' | 'P-384';
-
-export type HsmKind = 'yubihsm2' | 'nitrokey-hsm';
-
-/** One HSM the ceremony provisions (the front matter's `hsms`). */
-export interface HsmEntry {
-  /** The signing body ID written on its bag, e.g. `YubiHSM2-1`. */
-  readonly id: string;
-  readonly kind: HsmKind;
-  /** The curve of the keys it generates (root and targets). */
-  readonly keyType: Curve;
-  /** The device serial number when known before the ceremony. */
-  readonly serial?: string;
-}
-
-/** The ceremony's parameters (the front matter). */
-export interface Inventory {
-  readonly title: string;
-  /** Directory products are written to, relative to the runbook's directory. */
-  readonly products: string;
-  readonly hsms: readonly HsmEntry[];
-  /** Path of the PKCS#11 module that drives the Nitrokey HSMs. */
-  readonly pkcs11Module?: string;
-  /** The PKCS#11 manufacturer ID a Nitrokey HSM token must report. */
-  readonly nitrokeyManufacturer?: string;
-}
+export type { Curve, HsmEntry, HsmKind, Inventory } from './inventory-types.ts';
 
 /**
  * The parameters of the current section call: what the GO TO that entered the

@@ -24,22 +24,9 @@ import type {
   StepInfo,
   StepParams,
 } from './api.ts';
-import type { Curve as KeysCurve } from '../products/keys.ts';
 import type { EventBus, PromptKind } from './events.ts';
 import { ExecuteError } from './execute-errors.ts';
-import type { HsmEntry as ParsedHsmEntry, Inventory as ParsedInventory } from './inventory.ts';
 import { promptId, promptName, type AnswerOrigin, type Answered, type PromptScope, type PromptSource } from './prompts.ts';
-
-// api.ts restates the inventory types to stay light for the type-check of
-// every block; these fail to compile the moment the two drift apart.
-type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
-type Holds<T extends true> = T;
-export type InventoryTypesAgree = [
-  Holds<Same<keyof ParsedInventory, keyof Inventory>>,
-  Holds<Same<keyof ParsedHsmEntry, keyof HsmEntry>>,
-  Holds<ParsedInventory extends Inventory ? true : false>,
-  Holds<Same<KeysCurve, HsmEntry['keyType']>>,
-];
 
 /** One section call. */
 export interface Frame {

@@ -245,24 +245,23 @@ class Run {
         await this.#goto(step);
         return true;
       case 'do':
-        if (step.code) await this.#run(step, step.code);
-        else if (step.substeps.length === 0 && handAction(step.text) !== '') await this.#byHand(step, handAction(step.text));
-        await this.#steps(step.substeps);
-        await this.#goto(step);
+        await this.#action(step);
         return true;
-      case 'if': {
+      case 'if':
         // When the condition does not hold, the action (and an END or GO TO
         // in it) is not performed.
         if (!(await this.#condition(step))) return false;
-        if (step.code) await this.#run(step, step.code);
-        else if (step.substeps.length === 0 && !step.ends && handAction(step.action ?? '') !== '') {
-          await this.#byHand(step, handAction(step.action ?? ''));
-        }
-        await this.#steps(step.substeps);
-        await this.#goto(step);
+        await this.#action(step);
         return true;
-      }
     }
+  }
+
+  /** A DO's or a held IF's action: its block or the operator's hands, then its sub-steps, then its GO TO. */
+  async #action(step: Step): Promise<void> {
+    if (step.code) await this.#run(step, step.code);
+    else if (step.manual !== undefined) await this.#byHand(step, step.manual);
+    await this.#steps(step.substeps);
+    await this.#goto(step);
   }
 
   async #goto(step: Step): Promise<void> {
@@ -330,7 +329,7 @@ class Run {
       const id = `${step.id}/destructive`;
       // The seed's DANGER banners: the operator reads what is about to be
       // destroyed and says yes to this step, not to steps in general.
-      const message = `DANGER (${step.id}): ${handAction(step.text) || step.text.trim()} This cannot be undone. Go ahead?`;
+      const message = `DANGER (${step.id}): ${step.instruction ?? step.text} This cannot be undone. Go ahead?`;
       const go = await this.#ctx.ask('confirm', id, message, (scope) =>
         this.#options.prompts.confirm({ id, message, scope, default: false, destructiveStep: step.id }),
       );
@@ -369,23 +368,6 @@ class Run {
       throw new ExecuteError('RUN_INTERRUPTED', `the run was interrupted before step ${step.id} finished`, { cause: this.#abort.signal.reason });
     }
   }
-}
-
-/**
- * What the operator does by hand in a step without code: its text without
- * the verb and without a trailing GO TO (the call follows the confirmation),
- * as a sentence; empty when nothing is left. "DO remove YubiHSM2-1 from its
- * bag and GO TO …" asks "Remove YubiHSM2-1 from its bag."; "DO GO TO Prepare
- * the environment" asks nothing.
- */
-function handAction(text: string): string {
-  let action = text.trim().replace(/^DO\b\s*/, '');
-  const goto = action.search(/\bGO\s+TO\b/);
-  if (goto >= 0) action = action.slice(0, goto).replace(/[\s,;]*\b(and|then)?\s*$/i, '').trim();
-  if (action === '') return '';
-  action = action.replace(/:\s*$/, '.');
-  if (!/[.!?]$/.test(action)) action += '.';
-  return action.charAt(0).toUpperCase() + action.slice(1);
 }
 
 function depthOf(frame: Frame): number {

@@ -11,32 +11,11 @@ import matter from 'gray-matter';
 import { LineCounter, isMap, isScalar, parseDocument, type Document, type Node } from 'yaml';
 import { z } from 'zod';
 import { CURVES, type Curve } from '../products/keys.ts';
+import type { Inventory } from './inventory-types.ts';
 import { diagnostic, toError, type Diagnostic } from './diagnostics.ts';
 import { readRunbookSource } from './source.ts';
 
-export type HsmKind = 'yubihsm2' | 'nitrokey-hsm';
-
-/** One HSM the ceremony provisions. */
-export interface HsmEntry {
-  /** The signing body ID written on its bag, e.g. `YubiHSM2-1`, `NitrokeyHSM-4`. Unique. */
-  id: string;
-  kind: HsmKind;
-  /** The curve of the keys it generates (root and targets). */
-  keyType: Curve;
-  /** The device serial number when known before the ceremony (written on the bag). */
-  serial?: string;
-}
-
-export interface Inventory {
-  title: string;
-  /** Directory products are written to, relative to the runbook's directory. Default `ceremony-products`. */
-  products: string;
-  hsms: HsmEntry[];
-  /** Path of the PKCS#11 module that drives the Nitrokey HSMs (OpenSC's by default). */
-  pkcs11Module?: string;
-  /** The PKCS#11 manufacturer ID a Nitrokey HSM token must report. */
-  nitrokeyManufacturer?: string;
-}
+export type { HsmEntry, HsmKind, Inventory } from './inventory-types.ts';
 
 /** Characters allowed in ids and other values that end up in file names and attributes. */
 const ID = /^[A-Za-z0-9._:-]+$/;

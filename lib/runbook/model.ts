@@ -10,7 +10,7 @@
  * The model is plain data (no methods, no cycles) so it can be serialised
  * (`runbook list --json`) and compared in tests.
  */
-import type { Inventory } from './inventory.ts';
+import type { Inventory } from './inventory-types.ts';
 
 /** A place in the runbook file. Line and column are 1-based. */
 export interface SourcePosition {
@@ -116,6 +116,20 @@ export interface Step {
    */
   readonly action?: string;
   /**
+   * What the step tells the operator to do, as a sentence: for a DO its words
+   * after the verb, for an IF those after **THEN**, in both cases up to a GO
+   * TO (which follows the action). `DO remove YubiHSM2-1 from its bag and GO
+   * TO …` gives `Remove YubiHSM2-1 from its bag.` Absent when nothing is left
+   * (`DO GO TO …`, `IF … THEN END`) and for GO TO and END steps.
+   */
+  readonly instruction?: string;
+  /**
+   * The instruction, when the operator performs it by hand: the step has
+   * neither a code block nor sub-steps to carry it out, and does not end the
+   * ceremony. The executor asks the operator to confirm it done.
+   */
+  readonly manual?: string;
+  /**
    * A GO TO in the step. Set for `goto` steps, and for `do` / `if` steps whose
    * text ends with a GO TO (the seed's "DO remove YubiHSM2-1 … and GO TO
    * Provisioning the YubiHSM 2"): the call comes after the step's own action,
@@ -195,9 +209,12 @@ export function* allSteps(runbook: Pick<Runbook, 'sections'>): Generator<Step> {
 
 /** The steps of a list and their sub-steps, depth first. */
 export function* walkSteps(steps: readonly Step[]): Generator<Step> {
-  for (const step of steps) {
+  // A stack rather than recursive `yield*`, which re-yields every step
+  // through each level of nesting.
+  const stack = [...steps].reverse();
+  for (let step = stack.pop(); step; step = stack.pop()) {
     yield step;
-    yield* walkSteps(step.substeps);
+    for (let i = step.substeps.length - 1; i >= 0; i--) stack.push(step.substeps[i]!);
   }
 }
 
@@ -209,7 +226,21 @@ export function* allCodeBlocks(runbook: Pick<Runbook, 'sections'>): Generator<Co
   }
 }
 
+/**
+ * Sections by slug, built once per section list: every GO TO looks its
+ * target up, and a scan per GO TO makes checking and running a long runbook
+ * quadratic. The model is immutable, so the index never goes stale.
+ */
+const sectionIndex = new WeakMap<readonly Section[], Map<string, Section>>();
+
 /** The section with this slug. */
 export function findSection(runbook: Pick<Runbook, 'sections'>, slug: string): Section | undefined {
-  return runbook.sections.find((s) => s.slug === slug);
+  let index = sectionIndex.get(runbook.sections);
+  if (!index) {
+    index = new Map();
+    // The first of two equal slugs wins, as a reader's link would.
+    for (const section of runbook.sections) if (!index.has(section.slug)) index.set(section.slug, section);
+    sectionIndex.set(runbook.sections, index);
+  }
+  return index.get(slug);
 }

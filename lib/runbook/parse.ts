@@ -68,6 +68,8 @@ type Segment =
   | { kind: 'code'; text: string }
   | { kind: 'link'; text: string; href: string };
 
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
 interface MutableSection extends Omit<Section, 'params' | 'steps'> {
   params: SectionParam[];
   steps: Step[];
@@ -111,7 +113,7 @@ class Parser {
         i = close;
       } else if (t.type === 'fence') {
         this.outsideFence(t);
-      } else if (t.type === 'inline' && tokens[i - 1]?.type === 'paragraph_open' && isParamsHead(segments(t))) {
+      } else if (t.type === 'inline' && tokens[i - 1]?.type === 'paragraph_open' && isParamsHead(t)) {
         i = this.params(i, current);
       }
     }
@@ -149,7 +151,7 @@ class Parser {
     }
 
     const segs = inline ? segments(inline) : [];
-    const at = (needle: string) => this.locate(inline?.map, needle, position);
+    const text = plain(segs);
     const first = segs[0];
     const verb = first?.kind === 'strong' ? VERBS[normalVerb(first.text)] : undefined;
     if (verb === undefined) {
@@ -159,6 +161,10 @@ class Parser {
 
     let condition: string | undefined;
     let action: string | undefined;
+    // What the operator is told to do: a DO's words after the verb; for an
+    // IF, whose condition is asked rather than performed, the words after
+    // THEN.
+    let instruction = kind === 'do' ? sentence(verb ? segs.slice(1) : segs) : undefined;
     let ends = kind === 'end';
     // Where a GO TO may appear: anywhere in a DO (the seed's "DO remove … and
     // GO TO …"), only in the action of an IF.
@@ -174,34 +180,35 @@ class Parser {
         const next = segs.slice(then + 1).find((s) => s.text.trim() !== '');
         ends = next?.kind === 'strong' && normalVerb(next.text) === 'END';
         gotoFrom = then + 1;
+        instruction = sentence(segs.slice(gotoFrom));
       }
     }
-    const goto = kind === 'end' ? undefined : this.goto(segs, gotoFrom, at);
+    const goto = kind === 'end' ? undefined : this.goto(segs, gotoFrom, inline?.map, position);
 
     const blocks = this.stepBlocks(fences, kind, `${slug}.${ordinal}`);
-    return {
-      id: blocks.code?.id ?? blocks.when?.id ?? `${slug}.${ordinal}`,
-      section: slug,
-      ordinal,
-      kind,
-      text: plain(segs),
-      ...(condition !== undefined ? { condition } : {}),
-      ...(action !== undefined ? { action } : {}),
-      ...(goto ? { goto } : {}),
-      ends,
-      ...(blocks.code ? { code: blocks.code } : {}),
-      ...(blocks.when ? { when: blocks.when } : {}),
-      outputs: blocks.outputs,
-      files: blocks.files,
-      substeps,
-      position,
-    };
+    // Without code or sub-steps to carry it out, the operator performs the
+    // instruction by hand.
+    const manual = instruction !== undefined && !blocks.code && substeps.length === 0 && !ends ? instruction : undefined;
+    // Optional parts are assigned rather than spread in: one step per list
+    // item makes this the parser's hottest allocation, and a process's first
+    // parse runs it before the engine has optimised anything. Absent parts
+    // stay absent rather than `undefined`.
+    const step: Mutable<Step> = { id: blocks.code?.id ?? blocks.when?.id ?? `${slug}.${ordinal}`, section: slug, ordinal, kind, text, ends, outputs: blocks.outputs, files: blocks.files, substeps, position };
+    if (condition !== undefined) step.condition = condition;
+    if (action !== undefined) step.action = action;
+    if (instruction !== undefined) step.instruction = instruction;
+    if (manual !== undefined) step.manual = manual;
+    if (goto) step.goto = goto;
+    if (blocks.code) step.code = blocks.code;
+    if (blocks.when) step.when = blocks.when;
+    return step;
   }
 
-  /** The GO TO in a step's text from segment `from` on, if any. */
-  private goto(segs: readonly Segment[], from: number, at: (needle: string) => SourcePosition): GoTo | undefined {
+  /** The GO TO in a step's text from segment `from` on, if any; `map` holds the text's lines, `step` is where its item starts. */
+  private goto(segs: readonly Segment[], from: number, map: [number, number] | null | undefined, step: SourcePosition): GoTo | undefined {
     const g = segs.findIndex((s, n) => n >= from && s.kind === 'strong' && normalVerb(s.text) === 'GO TO');
     if (g < 0) return undefined;
+    const at = (needle: string) => this.locate(map, needle, step);
     const position = at('GO TO');
     const link = segs.slice(g + 1).find((s) => s.text.trim() !== '');
     if (link?.kind !== 'link' || !link.href.startsWith('#') || link.href.length < 2) {
@@ -288,8 +295,7 @@ class Parser {
     // markdown-it closes a fence at the end of the document (or of its list
     // item) when the closing fence is missing: the block would silently
     // swallow the rest of the runbook.
-    const closer = new RegExp(`^\\s*${f.markup[0] === '~' ? '~' : '`'}{${f.markup.length},}\\s*$`);
-    if (to - 1 <= from || !closer.test(this.lines[to - 1] ?? '')) {
+    if (to - 1 <= from || !closesFence(this.lines[to - 1] ?? '', f.markup)) {
       this.diagnostics.push(diagnostic('FENCE_UNTERMINATED', at, `the fence opened here is never closed with ${f.markup}`));
     }
     const info = parseInfo(f.info);
@@ -367,66 +373,109 @@ function segments(inline: Token): Segment[] {
   const out: Segment[] = [];
   let strong: { kind: 'strong'; text: string } | undefined;
   let link: { kind: 'link'; text: string; href: string } | undefined;
-  const add = (text: string, kind: 'text' | 'code') => {
-    // markdown-it emits empty text tokens around emphasis; they are not runs.
-    if (text === '' && kind === 'text') return;
-    const box = link ?? strong;
-    if (box) box.text += text;
-    else out.push({ kind, text });
-  };
   for (const c of inline.children ?? []) {
+    let text: string;
+    let kind: 'text' | 'code' = 'text';
     switch (c.type) {
       case 'text':
-        add(c.content, 'text');
+      case 'image':
+        text = c.content;
         break;
       case 'code_inline':
-        add(c.content, 'code');
+        text = c.content;
+        kind = 'code';
         break;
       case 'softbreak':
       case 'hardbreak':
-        add(' ', 'text');
-        break;
-      case 'image':
-        add(c.content, 'text');
+        text = ' ';
         break;
       case 'strong_open':
         if (!link) strong = { kind: 'strong', text: '' };
-        break;
+        continue;
       case 'strong_close':
         if (strong && !link) out.push(strong);
         if (!link) strong = undefined;
-        break;
+        continue;
       case 'link_open':
         link = { kind: 'link', text: '', href: String(c.attrGet('href') ?? '') };
-        break;
+        continue;
       case 'link_close':
         if (link) out.push(link);
         link = undefined;
-        break;
+        continue;
       default:
-        break;
+        continue;
     }
+    // markdown-it emits empty text tokens around emphasis; they are not runs.
+    if (text === '' && kind === 'text') continue;
+    const box = link ?? strong;
+    if (box) box.text += text;
+    else out.push({ kind, text });
   }
   return out;
 }
 
 /** Plain text of runs: markup removed, whitespace collapsed. */
 function plain(segs: readonly Segment[]): string {
-  return segs
-    .map((s) => s.text)
-    .join('')
-    .replace(/\s+/g, ' ')
-    .trim();
+  let text = '';
+  for (const s of segs) text += s.text;
+  return text.replace(/\s+/g, ' ').trim();
 }
+
+/**
+ * An instruction's runs as a sentence for the operator: up to a GO TO, with
+ * the joining "and" / "then" before it dropped, capitalised and ending in a
+ * full stop. "remove YubiHSM2-1 from its bag and **GO TO** …" gives "Remove
+ * YubiHSM2-1 from its bag."; undefined when nothing is left (a bare GO TO,
+ * or an action that is **END**).
+ */
+function sentence(segs: readonly Segment[]): string | undefined {
+  const g = segs.findIndex((s) => s.kind === 'strong' && (normalVerb(s.text) === 'GO TO' || normalVerb(s.text) === 'END'));
+  let text = plain(g < 0 ? segs : segs.slice(0, g));
+  if (g >= 0) text = text.replace(/[\s,;]*\b(?:and|then)?\s*$/i, '');
+  if (text === '') return undefined;
+  text = text.replace(/:\s*$/, '.');
+  if (!/[.!?]$/.test(text)) text += '.';
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
+/**
+ * Canonical forms of bold runs already seen. A runbook repeats a handful of
+ * verbs thousands of times; each is normalised once.
+ */
+const verbs = new Map<string, string>();
 
 /** A bold verb as written (`GO  TO`, `Then:`) in canonical form. */
 function normalVerb(text: string): string {
-  return text.replace(/\s+/g, ' ').replace(/[:,]$/, '').trim().toUpperCase();
+  let verb = verbs.get(text);
+  if (verb === undefined) {
+    verb = text.replace(/\s+/g, ' ').replace(/[:,]$/, '').trim().toUpperCase();
+    // Bold prose is not a verb: keep the table small.
+    if (verbs.size >= 256) verbs.clear();
+    verbs.set(text, verb);
+  }
+  return verb;
 }
 
-function isParamsHead(segs: readonly Segment[]): boolean {
-  const first = segs[0];
+/** A paragraph that starts with bold `Parameters:`. Most paragraphs are prose: they fail on the first token. */
+function isParamsHead(inline: Token): boolean {
+  const opens = inline.children?.find((c) => c.type !== 'text' || c.content !== '');
+  if (opens?.type !== 'strong_open') return false;
+  const first = segments(inline)[0];
   return first?.kind === 'strong' && normalVerb(first.text) === 'PARAMETERS';
+}
+
+/**
+ * A line that closes a fence opened with `markup`: the same character, at
+ * least as many times, and only whitespace around (CommonMark's closing code
+ * fence; the indentation limit does not matter here, markdown-it has already
+ * decided where the block ends).
+ */
+function closesFence(line: string, markup: string): boolean {
+  const body = line.trim();
+  if (body.length < markup.length) return false;
+  for (let i = 0; i < body.length; i++) if (body[i] !== markup[0]) return false;
+  return true;
 }
 
 /** Line and column of an offset into a block's content, the content starting at `start`. */

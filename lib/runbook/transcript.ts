@@ -23,6 +23,7 @@ import { open, readFile, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { RunEvent, RunObserver } from './events.ts';
 import { TranscriptError } from './execute-errors.ts';
+import { syncDir } from '../products/write.ts';
 
 /** `prev` of the first record. */
 export const GENESIS = '0'.repeat(64);
@@ -63,7 +64,7 @@ export class TranscriptWriter implements RunObserver {
       }
       throw new TranscriptError('TRANSCRIPT_WRITE_FAILED', `cannot create transcript ${path}: ${(err as Error).message}`, { cause: err });
     }
-    await syncDirectory(dirname(path));
+    await syncDir(dirname(path));
     return new TranscriptWriter(path, handle);
   }
 
@@ -170,18 +171,4 @@ function parseRecord(line: string, file: string, at: number): TranscriptRecord {
     throw malformed('`event` is not an event');
   }
   return { n, prev, event: event as RunEvent };
-}
-
-async function syncDirectory(dir: string): Promise<void> {
-  // Make the new file's directory entry durable; some filesystems refuse to
-  // fsync a directory, and then the file's own fsyncs are all there is.
-  const handle = await open(dir, 'r').catch(() => undefined);
-  if (!handle) return;
-  try {
-    await handle.sync();
-  } catch {
-    // EINVAL / EISDIR: not supported here.
-  } finally {
-    await handle.close();
-  }
 }

@@ -1,49 +1,49 @@
 import { describe, expect, it } from 'vitest';
 import { fixture } from '../runbook/support.ts';
-import { runCli } from './check-harness.ts';
+import { runCli } from '../support/cli.ts';
 
 describe('runbook check', () => {
   it('exits 0 on a clean runbook and prints no findings', async () => {
-    const r = await runCli('check', fixture('valid.md'));
-    expect(r.status).toBe(0);
+    const r = await runCli(['check', fixture('valid.md')]);
+    expect(r.code).toBe(0);
     expect(r.stdout).toBe('');
   });
 
   it('prints FILE:LINE:COL CODE message and exits 1', async () => {
     const file = fixture('goto-target-missing.md');
-    const r = await runCli('check', file);
-    expect(r.status).toBe(1);
+    const r = await runCli(['check', file]);
+    expect(r.code).toBe(1);
     const lines = r.stdout.trim().split('\n');
     expect(lines.map((l) => l.split(' ').slice(0, 2).join(' '))).toEqual([`${file}:15:13 GOTO_TARGET_MISSING`, `${file}:18:1 SECTION_UNREACHABLE`]);
   });
 
   it('--json gives the same findings as data', async () => {
     const file = fixture('code-type.md');
-    const r = await runCli('check', '--json', file);
-    expect(r.status).toBe(1);
+    const r = await runCli(['check', '--json', file]);
+    expect(r.code).toBe(1);
     const out = JSON.parse(r.stdout) as { ok: boolean; diagnostics: { code: string; line: number; column: number }[] };
     expect(out.ok).toBe(false);
     expect(out.diagnostics.map((d) => [d.code, d.line, d.column])).toEqual([['CODE_TYPE', 27, 10]]);
   });
 
   it('--no-typecheck skips the type-check', async () => {
-    expect((await runCli('check', '--no-typecheck', fixture('code-type.md'))).status).toBe(0);
+    expect((await runCli(['check', '--no-typecheck', fixture('code-type.md')])).code).toBe(0);
   });
 
   it('a missing file is a finding (exit 1), not a crash', async () => {
-    const r = await runCli('check', fixture('no-such-runbook.md'));
-    expect(r.status).toBe(1);
+    const r = await runCli(['check', fixture('no-such-runbook.md')]);
+    expect(r.code).toBe(1);
     expect(r.stdout).toContain(' FILE_NOT_FOUND ');
   });
 
   it('usage errors exit 2', async () => {
-    expect((await runCli('check', '--bogus')).status).toBe(2);
-    expect((await runCli('check', 'a.md', 'b.md')).status).toBe(2);
+    expect((await runCli(['check', '--bogus'])).code).toBe(2);
+    expect((await runCli(['check', 'a.md', 'b.md'])).code).toBe(2);
   });
 
   it('passes on the repository’s RUNBOOK.md, type-check included', async () => {
-    const r = await runCli('check', 'RUNBOOK.md');
+    const r = await runCli(['check', 'RUNBOOK.md']);
     expect(r.stdout).toBe('');
-    expect(r.status).toBe(0);
+    expect(r.code).toBe(0);
   });
 });

@@ -4,32 +4,12 @@ import { copyFile, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promise
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { main } from '../../lib/cli/main.ts';
-import type { CliContext } from '../../lib/cli/context.ts';
 import { projectPath } from '../../lib/paths.ts';
 import { verifyTranscript } from '../../lib/runbook/transcript.ts';
 import { FRONT_MATTER } from '../fixtures/execute/harness.ts';
+import { runCli } from '../support/cli.ts';
 
 const fixture = (name: string) => projectPath('test', 'fixtures', 'execute', name);
-
-interface Captured {
-  status: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function cli(argv: string[], interactive = false): Promise<Captured> {
-  let stdout = '';
-  let stderr = '';
-  const ctx: CliContext = {
-    stdout: { write: (s: string) => (stdout += s) },
-    stderr: { write: (s: string) => (stderr += s) },
-    exitCode: 0,
-    interactive,
-  };
-  const status = await main(argv, ctx);
-  return { status, stdout, stderr };
-}
 
 /** The code in `runbook: message [CODE]`, the CLI's one-line error. */
 function errorCode(stderr: string): string | undefined {
@@ -43,9 +23,9 @@ async function tempDir(): Promise<string> {
 describe('runbook run', () => {
   it('performs the fixture ceremony from an answers file and summarises it', async () => {
     const products = await tempDir();
-    const { status, stdout, stderr } = await cli(['run', fixture('ceremony.md'), '--answers', fixture('ceremony.answers.yaml'), '--products', products]);
+    const { code, stdout, stderr } = await runCli(['run', fixture('ceremony.md'), '--answers', fixture('ceremony.answers.yaml'), '--products', products]);
     expect(errorCode(stderr)).toBeUndefined();
-    expect(status).toBe(0);
+    expect(code).toBe(0);
     // Each step as it starts: ordinal, text and id, under its section.
     expect(stdout).toContain('== Provisioning the YubiHSM 2 (hsm=YubiHSM2-2)');
     expect(stdout).toContain('2. DO reset the device:  [yubihsm.reset]');
@@ -74,16 +54,16 @@ describe('runbook run', () => {
       '',
     ].join('\n');
     await writeFile(file, `${FRONT_MATTER}\n${body}`);
-    const { status, stderr } = await cli(['run', file, '--answers', fixture('ceremony.answers.yaml'), '--products', dir]);
-    expect(status).toBe(0);
+    const { code, stderr } = await runCli(['run', file, '--answers', fixture('ceremony.answers.yaml'), '--products', dir]);
+    expect(code).toBe(0);
     const line = `${FRONT_MATTER}\n${body}`.split('\n').indexOf('   Hit "y" (case insensitive) to continue.') + 1;
     expect(stderr).toContain(`${file}:${line}: step start.banner`);
     expect(stderr).toContain('[OUTPUT_MISMATCH]');
   });
 
   it('is a usage error without a terminal and without --answers', async () => {
-    const { status, stderr, stdout } = await cli(['run', fixture('ceremony.md')], false);
-    expect(status).toBe(2);
+    const { code, stderr, stdout } = await runCli(['run', fixture('ceremony.md')]);
+    expect(code).toBe(2);
     expect(errorCode(stderr)).toBe('CLI_USAGE');
     expect(stdout).toBe('');
   });
@@ -92,8 +72,8 @@ describe('runbook run', () => {
     const dir = await tempDir();
     const file = join(dir, 'RUNBOOK.md');
     await writeFile(file, `${FRONT_MATTER}\n# Start\n\n1. **DO** fail:\n\n   \`\`\`ts {id=start.fail}\n   throw new Error('no HSM found');\n   \`\`\`\n`);
-    const { status, stdout, stderr } = await cli(['run', file, '--answers', fixture('ceremony.answers.yaml')]);
-    expect(status).toBe(1);
+    const { code, stdout, stderr } = await runCli(['run', file, '--answers', fixture('ceremony.answers.yaml')]);
+    expect(code).toBe(1);
     expect(errorCode(stderr)).toBe('STEP_FAILED');
     expect(stdout).toContain('run FAILED at step start.fail (STEP_FAILED)');
   });
@@ -102,8 +82,8 @@ describe('runbook run', () => {
     const dir = await tempDir();
     const answers = join(dir, 'answers.yaml');
     await writeFile(answers, 'answers:\n  "*/done": done\n');
-    const { status, stderr } = await cli(['run', fixture('ceremony.md'), '--answers', answers, '--products', dir]);
-    expect(status).toBe(1);
+    const { code, stderr } = await runCli(['run', fixture('ceremony.md'), '--answers', answers, '--products', dir]);
+    expect(code).toBe(1);
     expect(errorCode(stderr)).toBe('PROMPT_UNANSWERED');
   });
 
@@ -111,22 +91,22 @@ describe('runbook run', () => {
     const dir = await tempDir();
     const file = join(dir, 'RUNBOOK.md');
     await writeFile(file, `${FRONT_MATTER}\n# Start\n\n1. **GO TO** [Nowhere](#nowhere)\n`);
-    const { status, stdout, stderr } = await cli(['run', file, '--answers', fixture('ceremony.answers.yaml')]);
-    expect(status).toBe(1);
+    const { code, stdout, stderr } = await runCli(['run', file, '--answers', fixture('ceremony.answers.yaml')]);
+    expect(code).toBe(1);
     expect(errorCode(stderr)).toBe('GOTO_TARGET_MISSING');
     expect(stdout).toBe('');
   });
 
   it('reports a missing answers file and an unknown --from step by their codes', async () => {
-    const missing = await cli(['run', fixture('ceremony.md'), '--answers', join(tmpdir(), 'no-such-answers.yaml')]);
+    const missing = await runCli(['run', fixture('ceremony.md'), '--answers', join(tmpdir(), 'no-such-answers.yaml')]);
     expect(errorCode(missing.stderr)).toBe('ANSWERS_FILE_UNREADABLE');
-    const from = await cli(['run', fixture('ceremony.md'), '--answers', fixture('ceremony.answers.yaml'), '--from', 'no.such.step']);
+    const from = await runCli(['run', fixture('ceremony.md'), '--answers', fixture('ceremony.answers.yaml'), '--from', 'no.such.step']);
     expect(errorCode(from.stderr)).toBe('FROM_STEP_UNKNOWN');
   });
 
   it('starts at --from, passing over earlier steps', async () => {
     const products = await tempDir();
-    const { status, stdout } = await cli([
+    const { code, stdout } = await runCli([
       'run',
       fixture('ceremony.md'),
       '--answers',
@@ -136,7 +116,7 @@ describe('runbook run', () => {
       '--from',
       'prepare-the-environment.4',
     ]);
-    expect(status).toBe(0);
+    expect(code).toBe(0);
     expect(stdout).not.toContain('[yubihsm.serial]\n      ? Serial number printed on the YubiHSM 2 7550054');
     expect(stdout).toMatch(/run reached END: 7 steps performed, 8 passed over\n$/);
   });
@@ -149,8 +129,8 @@ describe('runbook run', () => {
       `${FRONT_MATTER}\n# Start\n\n1. **DO** write a product:\n\n   \`\`\`ts {id=start.write}\n   await ctx.writeProduct('0007550054/0007550054_root_pubkey.pem', 'KEY');\n   \`\`\`\n`,
     );
     await copyFile(fixture('ceremony.answers.yaml'), join(dir, 'answers.yaml'));
-    const { status, stdout } = await cli(['run', file, '--answers', join(dir, 'answers.yaml')]);
-    expect(status).toBe(0);
+    const { code, stdout } = await runCli(['run', file, '--answers', join(dir, 'answers.yaml')]);
+    expect(code).toBe(0);
     const product = join(dir, 'ceremony-products', '0007550054', '0007550054_root_pubkey.pem');
     expect(await readFile(product, 'utf8')).toBe('KEY');
     expect(stdout).toContain(`wrote ${product} (sha256 `);
@@ -161,8 +141,8 @@ describe('runbook run', () => {
     const dir = await tempDir();
     const transcript = join(dir, 'transcript.jsonl');
     const argv = ['run', fixture('ceremony.md'), '--answers', fixture('ceremony.answers.yaml'), '--products', dir, '--transcript', transcript];
-    const { status, stdout } = await cli(argv);
-    expect(status).toBe(0);
+    const { code, stdout } = await runCli(argv);
+    expect(code).toBe(0);
     const head = /transcript: .* \((\d+) records, head sha256 ([0-9a-f]{64})\)\n$/.exec(stdout);
     expect(head).not.toBeNull();
     const verified = await verifyTranscript(transcript, { head: head![2]! });
@@ -170,8 +150,8 @@ describe('runbook run', () => {
     expect(await readFile(transcript, 'utf8')).not.toContain('rehearsal-password');
 
     // A second run never writes over the first one's record.
-    const again = await cli(argv);
-    expect(again.status).toBe(1);
+    const again = await runCli(argv);
+    expect(again.code).toBe(1);
     expect(errorCode(again.stderr)).toBe('TRANSCRIPT_EXISTS');
     expect((await verifyTranscript(transcript, { head: head![2]! })).records).toBe(verified.records);
   });

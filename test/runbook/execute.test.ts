@@ -11,6 +11,7 @@ import { OutputCollector, type RunEvent } from '../../lib/runbook/events.ts';
 import { parseRunbook } from '../../lib/runbook/parse.ts';
 import { projectPath } from '../../lib/paths.ts';
 import { FRONT_MATTER, rethrow, run, runbookOf, said, started } from '../fixtures/execute/harness.ts';
+import { codeStep } from './support.ts';
 
 const fixture = (name: string) => projectPath('test', 'fixtures', 'execute', name);
 const ceremony = () => parseRunbook(readFileSync(fixture('ceremony.md'), 'utf8'), 'ceremony.md');
@@ -473,6 +474,15 @@ describe('steps performed by hand', () => {
     ]);
   });
 
+  it('asks what the model says is done by hand, not what it reads in the text', async () => {
+    const rb = runbookOf('\n# Start\n\n1. **DO** take pictures of each HSM.\n\n2. **DO** seal the bags.\n');
+    const [first, second] = rb.sections[0]?.steps ?? [];
+    const steps = [{ ...first!, manual: 'Photograph every bag.' }, { ...second!, manual: undefined }];
+    const edited = { ...rb, sections: [{ ...rb.sections[0]!, steps }] };
+    const { events } = await run(edited, 'answers:\n  "*/done": done\n');
+    expect(only(events, 'prompt.asked').map((e) => [e.prompt, e.message])).toEqual([['start.1/done', 'Photograph every bag. Done?']]);
+  });
+
   it('a DO that only goes to a section asks nothing before the call', async () => {
     const { events } = await run(
       runbookOf(`
@@ -542,12 +552,7 @@ describe('a failing block', () => {
   const body = `
 # Start
 
-1. **DO** first:
-
-   \`\`\`ts {id=start.first}
-   ctx.say('first');
-   \`\`\`
-
+${codeStep(1, 'first', 'start.first', "ctx.say('first');")}
 2. **DO** fail:
 
    \`\`\`ts {id=start.fail}
@@ -826,18 +831,8 @@ describe('the shared context', () => {
     const rb = runbookOf(`
 # Start
 
-1. **DO** first:
-
-   \`\`\`ts {id=start.first}
-   (globalThis as Record<string, unknown>).__runbookFirst = ctx;
-   \`\`\`
-
-2. **DO** second:
-
-   \`\`\`ts {id=start.second}
-   ctx.say(String((globalThis as Record<string, unknown>).__runbookFirst === ctx));
-   \`\`\`
-`);
+${codeStep(1, 'first', 'start.first', '(globalThis as Record<string, unknown>).__runbookFirst = ctx;')}
+${codeStep(2, 'second', 'start.second', 'ctx.say(String((globalThis as Record<string, unknown>).__runbookFirst === ctx));')}`);
     const { events } = await run(rb, '');
     delete (globalThis as Record<string, unknown>).__runbookFirst;
     expect(said(events)).toEqual(['true']);
@@ -945,18 +940,8 @@ describe('interruption and observers', () => {
   const body = `
 # Start
 
-1. **DO** first:
-
-   \`\`\`ts {id=start.first}
-   ctx.say('first');
-   \`\`\`
-
-2. **DO** second:
-
-   \`\`\`ts {id=start.second}
-   ctx.say('second');
-   \`\`\`
-`;
+${codeStep(1, 'first', 'start.first', "ctx.say('first');")}
+${codeStep(2, 'second', 'start.second', "ctx.say('second');")}`;
 
   it('an aborted signal stops the run before the next step, and blocks see it through ctx.signal', async () => {
     const controller = new AbortController();

@@ -118,6 +118,35 @@ describe('parseRunbook details', () => {
     expect(r.sections[0]?.steps[0]?.code).toBeUndefined();
   });
 
+  it.each([
+    ['**DO** remove YubiHSM2-1 from its bag and **GO TO** [S](#s) with `hsm=YubiHSM2-1`.', 'Remove YubiHSM2-1 from its bag.', true],
+    ['**DO** start streaming, then **GO TO** [S](#s)', 'Start streaming.', true],
+    ['**DO** **GO TO** [S](#s)', undefined, false],
+    ['**GO TO** [S](#s)', undefined, false],
+    ['**END**', undefined, false],
+    ['**DO** hit y once ready:', 'Hit y once ready.', true],
+    ['**DO** check the seal!', 'Check the seal!', true],
+    ['**IF** it is new **THEN** unpack it and **GO TO** [S](#s)', 'Unpack it.', true],
+    ['**IF** it is new **THEN** **GO TO** [S](#s)', undefined, false],
+    ['**IF** the serial differs **THEN** **END**', undefined, false],
+    ['**IF** it is new **THEN**', undefined, false],
+  ])('reads what a step asks of the operator by hand: %s', (text, instruction, byHand) => {
+    const { runbook: r } = parse(`# S\n\n1. ${text}\n`);
+    const s = r.sections[0]?.steps[0];
+    expect(s?.instruction).toBe(instruction);
+    expect(s?.manual).toBe(byHand ? instruction : undefined);
+  });
+
+  it('leaves a step to its code or its sub-steps rather than the operator', () => {
+    const body = '# S\n\n1. **DO** reset the device:\n   ```ts {id=s.reset}\n   ctx.say("x");\n   ```\n2. **DO** prepare:\n   1. **DO** plug it in.\n';
+    const [withCode, withSubsteps] = parse(body).runbook.sections[0]?.steps ?? [];
+    expect(withCode).toMatchObject({ instruction: 'Reset the device.' });
+    expect(withCode?.manual).toBeUndefined();
+    expect(withSubsteps).toMatchObject({ instruction: 'Prepare.' });
+    expect(withSubsteps?.manual).toBeUndefined();
+    expect(withSubsteps?.substeps[0]?.manual).toBe('Plug it in.');
+  });
+
   it('keeps line numbers when the front matter has Windows line ends', () => {
     const { runbook: r, diagnostics: d } = parseRunbook(`${FRONT}# S\n\n1. **END**\n`.replace(/\n/g, '\r\n'), 'R.md');
     expect(d).toEqual([]);

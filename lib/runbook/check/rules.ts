@@ -33,9 +33,11 @@ export const uniqueIds: Checker = {
     for (const step of allSteps(runbook)) {
       claim(step.id, step.code?.fence ?? step.when?.fence ?? step.position);
       if (step.when && step.code) claim(step.when.id, step.when.fence);
-      for (const block of [...step.outputs, ...step.files]) {
-        const id = block.attrs['id'];
-        if (typeof id === 'string') claim(id, block.fence);
+      for (const blocks of [step.outputs, step.files]) {
+        for (const block of blocks) {
+          const id = block.attrs['id'];
+          if (typeof id === 'string') claim(id, block.fence);
+        }
       }
     }
   },
