@@ -41,6 +41,11 @@ export function register(program: Command, ctx: CliContext): void {
       const { compileRunbook } = await import('../runbook/compile.ts');
 
       const runbook = await readRunbook(file, { typecheck: options.typecheck === true });
+      // Shown before anything happens, so the witnesses can compare it with
+      // the digest pinned at the pre-ceremony.
+      const { digestRunbook } = await import('../runbook/digest.ts');
+      const digest = (await digestRunbook(file)).sha256;
+      ctx.stdout.write(`runbook digest: ${digest}\n`);
       let prompts;
       if (options.answers !== undefined) {
         const { loadAnswersFile, ScriptedPromptSource } = await import('../runbook/answers.ts');
@@ -72,6 +77,7 @@ export function register(program: Command, ctx: CliContext): void {
           prompts,
           productsDir,
           blocks,
+          digest,
           signal: interrupt.signal,
           observers: [
             ...(transcript ? [transcript] : []),

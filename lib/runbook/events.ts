@@ -27,7 +27,14 @@ export interface StepRef {
 }
 
 export type RunEventBody =
-  | { readonly type: 'run.started'; readonly file: string; readonly entry: string | undefined; readonly from?: string }
+  | {
+      readonly type: 'run.started';
+      readonly file: string;
+      readonly entry: string | undefined;
+      /** The runbook digest of what runs (see lib/runbook/digest.ts). */
+      readonly digest?: string;
+      readonly from?: string;
+    }
   | {
       readonly type: 'section.entered';
       /** Numbers the calls of a run from 1 (the entry section); steps refer to it. */

@@ -52,6 +52,12 @@ export interface ExecuteOptions {
   readonly blocks?: ReadonlyMap<string, CompiledBlock>;
   /** Replaces lib/products/write.ts (tests use it to watch writes). */
   readonly writeProduct?: (path: string, data: Uint8Array | string) => Promise<void>;
+  /**
+   * The runbook digest (`runbook digest`) of what is being performed. It is
+   * recorded in `run.started`, so a transcript names the exact runbook and
+   * code that ran, and witnesses can compare it with the pinned one.
+   */
+  readonly digest?: string;
 }
 
 export interface RunResult {
@@ -120,7 +126,14 @@ class Run {
       writeProduct,
     });
 
-    await this.#bus.emit({ type: 'run.started', file: runbook.file, entry: runbook.entry, ...(from === undefined ? {} : { from }) });
+    const { digest } = this.#options;
+    await this.#bus.emit({
+      type: 'run.started',
+      file: runbook.file,
+      entry: runbook.entry,
+      ...(digest === undefined ? {} : { digest }),
+      ...(from === undefined ? {} : { from }),
+    });
     try {
       let outcome: RunResult['outcome'] = 'completed';
       try {

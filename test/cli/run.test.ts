@@ -149,6 +149,14 @@ describe('runbook run', () => {
     expect(verified.records).toBe(Number(head![1]));
     expect(await readFile(transcript, 'utf8')).not.toContain('rehearsal-password');
 
+    // The transcript names the exact runbook and code that ran: the digest
+    // `runbook digest` prints, shown to the witnesses before the first step.
+    const digest = (await runCli(['digest', fixture('ceremony.md')])).stdout.trim();
+    expect(digest).toMatch(/^[0-9a-f]{64}$/);
+    expect(stdout.startsWith(`runbook digest: ${digest}\n`)).toBe(true);
+    const first = JSON.parse((await readFile(transcript, 'utf8')).split('\n')[0]!) as { event: { type: string; digest?: string } };
+    expect(first.event).toMatchObject({ type: 'run.started', digest });
+
     // A second run never writes over the first one's record.
     const again = await runCli(argv);
     expect(again.code).toBe(1);
