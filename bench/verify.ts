@@ -1,6 +1,7 @@
 // `runbook verify` side by side with the verification method that came with
-// the original runbook (bench/seed-verify.sh: `openssl verify` of each
-// YubiHSM attestation chain, then a sha256sum line for every product), whole
+// the original runbook (bench/seed-verify.sh: per YubiHSM 2, logged SHA-1 and
+// SHA-256 checksums of each product, DER to PEM conversions, and `openssl
+// verify` of the sub-CA, the device certificate and each attestation), whole
 // process each: `node bin/runbook.js verify …` against the script. Figures
 // only; nothing here asserts a time.
 //
@@ -123,7 +124,7 @@ async function copiedHistory(root: string): Promise<string[]> {
 export async function run(): Promise<void> {
   const root = await mkdtemp(join(tmpdir(), 'runbook-bench-verify-'));
   try {
-    console.log(`verify: runbook verify vs the original method (openssl verify per attestation + sha256sum log), whole process, median of ${RUNS} (${HISTORY_RUNS} for the histories), after a warm-up run`);
+    console.log(`verify: runbook verify vs the original method (checksum log + openssl verify per chain, bench/seed-verify.sh), whole process, median of ${RUNS} (${HISTORY_RUNS} for the histories), after a warm-up run`);
     const psf = [psfProducts];
     line('PSF 2020-10-30, 6 devices (12 keys)', runbook(psf), seed(YUBICO_ROOT, YUBICO_SUB_CA, psf));
 
@@ -131,7 +132,7 @@ export async function run(): Promise<void> {
     line('history: 100 YubiHSM 2, 10 ceremonies', runbook(simulated, ['--allow-simulated'], HISTORY_RUNS), seed(SIM_ROOT, SIM_SUB_CA, simulated, HISTORY_RUNS), '  (simulated CA, distinct devices and keys)');
 
     const mixed = await mixedHistory(join(root, 'mixed'));
-    line('history: 100 devices, PSF-shaped ceremonies', runbook(mixed, ['--allow-simulated'], HISTORY_RUNS), seed(SIM_ROOT, SIM_SUB_CA, mixed, HISTORY_RUNS), '  (50 simulated YubiHSM 2 + 50 Nitrokey HSM, 17 ceremonies)');
+    line('history: 100 devices, PSF-shaped ceremonies', runbook(mixed, ['--allow-simulated'], HISTORY_RUNS), seed(SIM_ROOT, SIM_SUB_CA, mixed, HISTORY_RUNS), '  (50 simulated YubiHSM 2 + 50 Nitrokey HSM, 17 ceremonies; the original method skips Nitrokeys)');
 
     const copies = await copiedHistory(join(root, 'copies'));
     line('history: 100 copies of the PSF YubiHSM 2', runbook(copies, [], HISTORY_RUNS), seed(YUBICO_ROOT, YUBICO_SUB_CA, copies, HISTORY_RUNS), '  (Yubico chain; runbook exits 1: every key reused)');

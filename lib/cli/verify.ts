@@ -35,6 +35,18 @@ export function register(program: Command, ctx: CliContext): void {
     .addOption(new Option('--hsm <id=kind:curve[:serial]>', 'an inventory entry (repeat for each HSM), instead of --runbook').argParser(parseHsm))
     .option('--json', 'print the report as JSON')
     .option('--allow-simulated', "accept attestations from the YubiHSM simulator's CA (reported SIMULATED)")
+    .addHelpText(
+      'after',
+      `
+A DIR named by a device serial (10-digit YubiHSM 2 serial, or a Nitrokey HSM
+serial such as DENK0102947) is one device's products; any other DIR is a
+ceremony-products directory holding only device directories. Several DIRs
+are a history of ceremonies: no key may appear twice across them, and with an
+inventory each ceremony-products DIR must match it.
+
+Exit status: 0 every check holds, 1 a check fails, 2 the command line cannot
+be acted on.`,
+    )
     .action(async (dirs: string[], flags: VerifyFlags) => {
       const { verifyProducts, renderJson, renderTable, VerifyError } = await import('../products/verify/index.ts');
       let inventory: VerifyInventory | undefined;

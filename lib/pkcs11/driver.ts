@@ -6,14 +6,17 @@ import { paddedLabel } from './label.ts';
 import { resolveModulePath } from './module-paths.ts';
 import { selectToken, type SlotCandidate } from './select.ts';
 import { settle } from './settle.ts';
-import type {
-  EcPublicKeyObject,
-  KeyPairAttributes,
-  KeyPairSpec,
-  ObjectClass,
-  Token,
-  TokenInfo,
-  UserType,
+import { PRIVATE_KEY_FLAGS, PUBLIC_KEY_FLAGS, attributeName, type PrivateKeyFlag, type PublicKeyFlag } from './templates.ts';
+import { untrustedText } from '../untrusted-text.ts';
+import {
+  idHex,
+  type EcPublicKeyObject,
+  type KeyPairAttributes,
+  type KeyPairSpec,
+  type ObjectClass,
+  type Token,
+  type TokenInfo,
+  type UserType,
 } from './token.ts';
 
 /**
@@ -124,7 +127,7 @@ class Pkcs11Token implements Token {
   ) {}
 
   get description(): string {
-    return `token ${this.serial} in slot ${slotNumber(this.slot)} of ${this.library.path}`;
+    return `token ${untrustedText(this.serial)} in slot ${slotNumber(this.slot)} of ${this.library.path}`;
   }
 
   private get p11(): pkcs11js.PKCS11 {
@@ -150,9 +153,16 @@ class Pkcs11Token implements Token {
 
   login(user: UserType, pin: string): Promise<void> {
     return settle(() => {
+      const opened = this.session === undefined;
       const session = this.openSession();
       const type = user === 'so' ? pkcs11js.CKU_SO : pkcs11js.CKU_USER;
-      call(() => this.p11.C_Login(session, type, pin), `C_Login as ${user === 'so' ? 'SO' : 'user'} on ${this.description}`);
+      try {
+        call(() => this.p11.C_Login(session, type, pin), `C_Login as ${user === 'so' ? 'SO' : 'user'} on ${this.description}`);
+      } catch (err) {
+        // A refused login leaves no session behind that this call opened (§5.6).
+        if (opened) this.closeSessionQuietly();
+        throw err;
+      }
     });
   }
 
@@ -192,45 +202,25 @@ class Pkcs11Token implements Token {
   async generateKeyPair(spec: KeyPairSpec): Promise<void> {
     const session = this.requireSession('C_GenerateKeyPair');
     const id = Buffer.from(spec.id);
-    // The seed's attribute choices (nitrohsm-provision's templates, which
-    // generate-nitrohsm-keys then made with pkcs11-tool --keypairgen):
-    // both halves are token objects with the same CKA_ID and CKA_LABEL.
+    // Both halves: EC, with the same CKA_ID and CKA_LABEL, and the ceremony's flags (templates.ts).
+    const common = (cls: number): pkcs11js.Template => [
+      { type: pkcs11js.CKA_CLASS, value: cls },
+      { type: pkcs11js.CKA_KEY_TYPE, value: pkcs11js.CKK_EC },
+      { type: pkcs11js.CKA_ID, value: id },
+      { type: pkcs11js.CKA_LABEL, value: spec.label },
+    ];
     const publicTemplate: pkcs11js.Template = [
-      { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_PUBLIC_KEY },
-      { type: pkcs11js.CKA_KEY_TYPE, value: pkcs11js.CKK_EC },
-      { type: pkcs11js.CKA_TOKEN, value: true },
-      // Public: readable without logging in, as `pkcs11-tool --read-object` did.
-      { type: pkcs11js.CKA_PRIVATE, value: false },
+      ...common(pkcs11js.CKO_PUBLIC_KEY),
       { type: pkcs11js.CKA_EC_PARAMS, value: Buffer.from(EC_PARAMS[spec.curve]) },
-      { type: pkcs11js.CKA_ID, value: id },
-      { type: pkcs11js.CKA_LABEL, value: spec.label },
-      // Verification only: never encryption or key wrapping.
-      { type: pkcs11js.CKA_VERIFY, value: true },
-      { type: pkcs11js.CKA_ENCRYPT, value: false },
-      { type: pkcs11js.CKA_WRAP, value: false },
+      ...flagTemplate(PUBLIC_KEY_FLAGS),
     ];
-    const privateTemplate: pkcs11js.Template = [
-      { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_PRIVATE_KEY },
-      { type: pkcs11js.CKA_KEY_TYPE, value: pkcs11js.CKK_EC },
-      { type: pkcs11js.CKA_TOKEN, value: true },
-      { type: pkcs11js.CKA_PRIVATE, value: true },
-      // The key never leaves the HSM (§4.9: sensitive and non-extractable).
-      { type: pkcs11js.CKA_SENSITIVE, value: true },
-      { type: pkcs11js.CKA_EXTRACTABLE, value: false },
-      { type: pkcs11js.CKA_ID, value: id },
-      { type: pkcs11js.CKA_LABEL, value: spec.label },
-      // Signing only: a TUF key signs metadata and does nothing else.
-      { type: pkcs11js.CKA_SIGN, value: true },
-      { type: pkcs11js.CKA_DECRYPT, value: false },
-      { type: pkcs11js.CKA_UNWRAP, value: false },
-      { type: pkcs11js.CKA_DERIVE, value: false },
-    ];
+    const privateTemplate: pkcs11js.Template = [...common(pkcs11js.CKO_PRIVATE_KEY), ...flagTemplate(PRIVATE_KEY_FLAGS)];
     const mechanism = { mechanism: pkcs11js.CKM_EC_KEY_PAIR_GEN };
     try {
       // Asynchronous: on a real card this takes seconds, and the operator's prompt must stay alive.
       await this.p11.C_GenerateKeyPairAsync(session, mechanism, publicTemplate, privateTemplate);
     } catch (err) {
-      throw translate(err, `C_GenerateKeyPair (${spec.curve}, "${spec.label}") on ${this.description}`);
+      throw translate(err, `C_GenerateKeyPair (${spec.curve}, id ${idHex(spec.id)}) on ${this.description}`);
     }
   }
 
@@ -245,36 +235,18 @@ class Pkcs11Token implements Token {
 
   keyAttributes(id: Uint8Array): Promise<KeyPairAttributes> {
     return settle(() => {
-      const session = this.openSession();
-      const priv = this.one(session, pkcs11js.CKO_PRIVATE_KEY, id);
-      const pub = this.one(session, pkcs11js.CKO_PUBLIC_KEY, id);
-      const p = this.attributes(session, priv, [
-        pkcs11js.CKA_TOKEN,
-        pkcs11js.CKA_SENSITIVE,
-        pkcs11js.CKA_EXTRACTABLE,
-        pkcs11js.CKA_ALWAYS_SENSITIVE,
-        pkcs11js.CKA_NEVER_EXTRACTABLE,
-        pkcs11js.CKA_SIGN,
-        pkcs11js.CKA_DECRYPT,
-        pkcs11js.CKA_UNWRAP,
-        pkcs11js.CKA_DERIVE,
-      ]).map(readBool);
-      const q = this.attributes(session, pub, [pkcs11js.CKA_TOKEN, pkcs11js.CKA_VERIFY, pkcs11js.CKA_ENCRYPT, pkcs11js.CKA_WRAP]).map(readBool);
-      const [token, sensitive, extractable, alwaysSensitive, neverExtractable, sign, decrypt, unwrap, derive] = p;
-      const [pubToken, verify, encrypt, wrap] = q;
+      const session = this.requireSession('C_GetAttributeValue');
+      const read = <F extends string>(cls: number, flags: readonly F[]) => {
+        const handle = this.one(session, cls, id);
+        const types = [...flags.map((f) => CKA_OF_FLAG[f as keyof typeof CKA_OF_FLAG]), pkcs11js.CKA_LABEL];
+        const values = this.attributes(session, handle, types);
+        const bools = Object.fromEntries(flags.map((f, i) => [f, readBool(values[i], `${attributeName(f)} of key ${idHex(id)} on ${this.description}`)])) as Record<F, boolean>;
+        // Attacker-controlled (it comes from the token): compared, and escaped wherever it is shown.
+        return { ...bools, label: values[flags.length]?.toString('utf8') ?? '' };
+      };
       return {
-        private: {
-          token: !!token,
-          sensitive: !!sensitive,
-          extractable: !!extractable,
-          alwaysSensitive: !!alwaysSensitive,
-          neverExtractable: !!neverExtractable,
-          sign: !!sign,
-          decrypt: !!decrypt,
-          unwrap: !!unwrap,
-          derive: !!derive,
-        },
-        public: { token: !!pubToken, verify: !!verify, encrypt: !!encrypt, wrap: !!wrap },
+        private: read(pkcs11js.CKO_PRIVATE_KEY, [...keysOf(PRIVATE_KEY_FLAGS), 'alwaysSensitive', 'neverExtractable'] as const),
+        public: read(pkcs11js.CKO_PUBLIC_KEY, keysOf(PUBLIC_KEY_FLAGS)),
       };
     });
   }
@@ -331,6 +303,14 @@ class Pkcs11Token implements Token {
     call(() => this.p11.C_CloseSession(session), `C_CloseSession on ${this.description}`);
   }
 
+  private closeSessionQuietly(): void {
+    try {
+      this.closeSession();
+    } catch {
+      // The login's own error is the one the operator needs.
+    }
+  }
+
   private find(session: Handle, template: pkcs11js.Template): Handle[] {
     const what = `C_FindObjects on ${this.description}`;
     call(() => this.p11.C_FindObjectsInit(session, template), what);
@@ -355,7 +335,7 @@ class Pkcs11Token implements Token {
       { type: pkcs11js.CKA_ID, value: Buffer.from(id) },
     ]);
     const [only, ...more] = handles;
-    const hex = Buffer.from(id).toString('hex');
+    const hex = idHex(id);
     if (!only) throw new Pkcs11Error('PKCS11_KEY_NOT_FOUND', `no ${kind} with id ${hex} on ${this.description}`);
     if (more.length > 0) throw new Pkcs11Error('PKCS11_KEY_EXISTS', `${handles.length} ${kind}s with id ${hex} on ${this.description}`);
     return only;
@@ -376,7 +356,7 @@ class Pkcs11Token implements Token {
   private refind(): Handle {
     const again = this.library.candidates().find((c) => c.info.serial === this.serial);
     if (!again) {
-      throw new Pkcs11Error('PKCS11_TOKEN_LOST', `token ${this.serial} was re-initialized but is no longer listed by ${this.library.path}; check the device`);
+      throw new Pkcs11Error('PKCS11_TOKEN_LOST', `token ${untrustedText(this.serial)} was re-initialized but is no longer listed by ${this.library.path}; check the device`);
     }
     return again.slot;
   }
@@ -398,8 +378,41 @@ function slotNumber(slot: Handle): string {
   return slot.length === 8 ? slot.readBigUInt64LE().toString() : slot.toString('hex');
 }
 
-function readBool(value: Buffer | undefined): boolean {
-  return value !== undefined && value.length > 0 && value[0] !== 0;
+/** CKA_* types of the boolean attributes in templates.ts and KeyPairAttributes. */
+const CKA_OF_FLAG = {
+  token: pkcs11js.CKA_TOKEN,
+  private: pkcs11js.CKA_PRIVATE,
+  sensitive: pkcs11js.CKA_SENSITIVE,
+  extractable: pkcs11js.CKA_EXTRACTABLE,
+  alwaysSensitive: pkcs11js.CKA_ALWAYS_SENSITIVE,
+  neverExtractable: pkcs11js.CKA_NEVER_EXTRACTABLE,
+  sign: pkcs11js.CKA_SIGN,
+  decrypt: pkcs11js.CKA_DECRYPT,
+  unwrap: pkcs11js.CKA_UNWRAP,
+  derive: pkcs11js.CKA_DERIVE,
+  verify: pkcs11js.CKA_VERIFY,
+  encrypt: pkcs11js.CKA_ENCRYPT,
+  wrap: pkcs11js.CKA_WRAP,
+} as const satisfies Record<PrivateKeyFlag | PublicKeyFlag | 'alwaysSensitive' | 'neverExtractable', number>;
+
+function flagTemplate(flags: Readonly<Partial<Record<keyof typeof CKA_OF_FLAG, boolean>>>): pkcs11js.Template {
+  return Object.entries(flags).map(([flag, value]) => ({ type: CKA_OF_FLAG[flag as keyof typeof CKA_OF_FLAG], value }));
+}
+
+function keysOf<T extends object>(record: T): (keyof T & string)[] {
+  return Object.keys(record) as (keyof T & string)[];
+}
+
+/**
+ * A CK_BBOOL (one byte, CK_FALSE or CK_TRUE) as the token returned it. Anything
+ * else is refused rather than read as false: a check that a flag is false
+ * must not pass because the token sent nothing, or two bytes.
+ */
+function readBool(value: Buffer | undefined, what: string): boolean {
+  if (value?.length !== 1 || (value[0] !== 0 && value[0] !== 1)) {
+    throw new Pkcs11Error('PKCS11_KEY_ATTRIBUTES', `${what} is not a CK_BBOOL (${value ? `${value.length} bytes` : 'absent'})`);
+  }
+  return value[0] === 1;
 }
 
 function readUlong(value: Buffer): number {

@@ -7,7 +7,10 @@ import { curveOfParams, decodeEcPoint } from './ec-point.ts';
 import { Pkcs11Error } from './errors.ts';
 import { NITROKEY_HSM, checkIdentity, checkSafeState, type ExpectedToken } from './identity.ts';
 import { checkUserPin } from './pins.ts';
-import type { KeyPairAttributes, Token } from './token.ts';
+import { PRIVATE_KEY_FLAGS, PUBLIC_KEY_FLAGS, attributeName, type PrivateKeyFlag, type PublicKeyFlag } from './templates.ts';
+import { idHex, type KeyPairAttributes, type Token } from './token.ts';
+import { untrustedText } from '../untrusted-text.ts';
+import { checkSerial } from './untrusted.ts';
 
 /**
  * "Provisioning the Nitrokey HSM", steps 19–22 (the seed's
@@ -66,7 +69,7 @@ export async function generateCeremonyKeys(token: Token, options: GenerateOption
   checkIdentity(info, options.expect ?? NITROKEY_HSM, token.description);
   // A wrong PIN now could lock the user PIN: refuse a token already on its final try.
   checkSafeState(info, token.description);
-  const serial = fileNameSerial(info.serial, token.description);
+  const serial = checkSerial(info.serial, token.description);
 
   // The seed refused to overwrite an existing product. We check before
   // generating anything, so a refusal leaves the token untouched.
@@ -85,7 +88,7 @@ export async function generateCeremonyKeys(token: Token, options: GenerateOption
       if (present.length > 0) {
         throw new Pkcs11Error(
           'PKCS11_KEY_EXISTS',
-          `${token.description} already holds ${present.join(' and ')} object(s) with id ${hex(key.id)} (${key.label}); keys are never overwritten, and nothing was generated`,
+          `${token.description} already holds ${present.join(' and ')} object(s) with id ${idHex(key.id)} (${key.label}); keys are never overwritten, and nothing was generated`,
           { onToken: await describeTokenKeys(token) },
         );
       }
@@ -97,7 +100,7 @@ export async function generateCeremonyKeys(token: Token, options: GenerateOption
         await token.generateKeyPair({ curve: options.curve, id: key.id, label: key.label });
         generated.push(await exportKey(token, key, options.curve, files));
       } catch (err) {
-        throw await incomplete(token, err, `generating the ${key.label} key (id ${hex(key.id)})`);
+        throw await incomplete(token, err, `generating the ${key.label} key (id ${idHex(key.id)})`);
       }
     }
 
@@ -128,7 +131,7 @@ export async function generateCeremonyKeys(token: Token, options: GenerateOption
 /** Reads back one generated pair, checks it is what the ceremony asked for, and encodes its public key. */
 async function exportKey(token: Token, key: CeremonyKey, curve: Curve, files: { pub: string; pem: string }): Promise<GeneratedKey> {
   const attributes = await token.keyAttributes(key.id);
-  const wrong = unsafeAttributes(attributes);
+  const wrong = unexpectedAttributes(attributes, key.label);
   if (wrong.length > 0) {
     throw new Pkcs11Error('PKCS11_KEY_ATTRIBUTES', `the ${key.label} key on ${token.description} came out with ${wrong.join(', ')}`);
   }
@@ -142,21 +145,22 @@ async function exportKey(token: Token, key: CeremonyKey, curve: Curve, files: { 
   return { ...key, curve, spki: spkiFromPoint(curve, point), pem: pemFromPoint(curve, point), files };
 }
 
-/** Attribute values that break the ceremony's promises about a key (sign-only, never leaves the HSM). */
-export function unsafeAttributes(a: KeyPairAttributes): string[] {
+/**
+ * How a generated pair differs from what the ceremony asked for: any flag of
+ * the templates the token did not honour, or a label it did not keep. Empty
+ * when the pair is as asked.
+ */
+export function unexpectedAttributes(a: KeyPairAttributes, label: string): string[] {
   const wrong: string[] = [];
-  const p = a.private;
-  if (!p.token) wrong.push('CKA_TOKEN false on the private key');
-  if (!p.sensitive) wrong.push('CKA_SENSITIVE false');
-  if (p.extractable) wrong.push('CKA_EXTRACTABLE true');
-  if (!p.sign) wrong.push('CKA_SIGN false');
-  if (p.decrypt) wrong.push('CKA_DECRYPT true');
-  if (p.unwrap) wrong.push('CKA_UNWRAP true');
-  if (p.derive) wrong.push('CKA_DERIVE true');
-  if (!a.public.token) wrong.push('CKA_TOKEN false on the public key');
-  if (!a.public.verify) wrong.push('CKA_VERIFY false');
-  if (a.public.encrypt) wrong.push('CKA_ENCRYPT true');
-  if (a.public.wrap) wrong.push('CKA_WRAP true');
+  for (const [flag, wanted] of Object.entries(PRIVATE_KEY_FLAGS) as [PrivateKeyFlag, boolean][]) {
+    if (a.private[flag] !== wanted) wrong.push(`${attributeName(flag)} ${String(a.private[flag])} on the private key`);
+  }
+  for (const [flag, wanted] of Object.entries(PUBLIC_KEY_FLAGS) as [PublicKeyFlag, boolean][]) {
+    if (a.public[flag] !== wanted) wrong.push(`${attributeName(flag)} ${String(a.public[flag])} on the public key`);
+  }
+  for (const half of ['private', 'public'] as const) {
+    if (a[half].label !== label) wrong.push(`CKA_LABEL ${untrustedText(a[half].label)} on the ${half} key`);
+  }
   return wrong;
 }
 
@@ -183,18 +187,6 @@ async function describeTokenKeys(token: Token): Promise<string[]> {
   return found;
 }
 
-/**
- * The serial names the products' folder and files, and it comes from the
- * token: accept only what a device serial looks like (DENK0102947, or
- * SoftHSM's hex), never a path.
- */
-function fileNameSerial(serial: string, where: string): string {
-  if (!/^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$/.test(serial)) {
-    throw new Pkcs11Error('PKCS11_TOKEN_UNEXPECTED', `${where} reports a serial number that cannot name product files (${JSON.stringify(serial)})`);
-  }
-  return serial;
-}
-
 async function exists(path: string): Promise<boolean> {
   try {
     await lstat(path);
@@ -203,8 +195,4 @@ async function exists(path: string): Promise<boolean> {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
     throw new ProductsError('PRODUCT_WRITE_FAILED', `cannot check ${path}: ${(err as Error).message}`, { cause: err });
   }
-}
-
-function hex(id: Uint8Array): string {
-  return Buffer.from(id).toString('hex');
 }

@@ -1,5 +1,6 @@
 import { Pkcs11Error } from './errors.ts';
 import { TokenFlag, type TokenInfo } from './token.ts';
+import { untrustedText } from '../untrusted-text.ts';
 
 /** What the token must say it is before the ceremony touches it. */
 export interface ExpectedToken {
@@ -26,7 +27,7 @@ export function checkIdentity(info: TokenInfo, expected: ExpectedToken, where: s
     const wanted = expected.model === undefined ? `"${expected.manufacturer}"` : `"${expected.manufacturer}" / "${expected.model}"`;
     throw new Pkcs11Error(
       'PKCS11_TOKEN_UNEXPECTED',
-      `${where} reports manufacturer "${info.manufacturer}" and model "${info.model}", not ${wanted}; refusing to continue`,
+      `${where} reports manufacturer ${untrustedText(info.manufacturer)} and model ${untrustedText(info.model)}, not ${wanted}; refusing to continue`,
     );
   }
 }

@@ -2,6 +2,7 @@ import { Pkcs11Error } from './errors.ts';
 import { NITROKEY_HSM, checkIdentity, checkSafeState, type ExpectedToken } from './identity.ts';
 import { checkSoPin, checkUserPin } from './pins.ts';
 import { TokenFlag, type Token } from './token.ts';
+import { checkSerial } from './untrusted.ts';
 
 /**
  * "Provisioning the Nitrokey HSM", steps 4–17 (the seed's nitrohsm-provision):
@@ -29,7 +30,6 @@ export interface ProvisionOptions {
 export interface ProvisionResult {
   /** Step 17–18: the serial number the operator writes down and passes to key generation. */
   readonly serial: string;
-  readonly label: string;
 }
 
 export const DEFAULT_LABEL = 'Nitrokey HSM - TUF';
@@ -45,6 +45,8 @@ export async function provisionToken(token: Token, options: ProvisionOptions): P
   const before = await token.info();
   checkIdentity(before, options.expect ?? NITROKEY_HSM, token.description);
   checkSafeState(before, token.description);
+  // The serial goes on the operator's paper and names the products: refuse one that cannot, before erasing anything.
+  checkSerial(before.serial, token.description);
 
   // Step 8–9: the irreversible part. C_InitToken presents the current SO PIN
   // to the device (a SmartCard-HSM checks it against its initialization
@@ -81,7 +83,7 @@ export async function provisionToken(token: Token, options: ProvisionOptions): P
       ckr: 'CKR_USER_PIN_NOT_INITIALIZED',
     });
   }
-  return { serial: after.serial, label: after.label };
+  return { serial: checkSerial(after.serial, token.description) };
 }
 
 /**

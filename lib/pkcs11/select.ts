@@ -1,5 +1,6 @@
 import { Pkcs11Error } from './errors.ts';
 import { TokenFlag, type TokenInfo } from './token.ts';
+import { untrustedText } from '../untrusted-text.ts';
 
 /** A slot with a token present, as a module lists it. */
 export interface SlotCandidate<S> {
@@ -23,7 +24,7 @@ export function selectToken<S>(candidates: readonly SlotCandidate<S>[], where: s
     throw new Pkcs11Error('PKCS11_NO_TOKEN', `no initialized token found through ${where}; insert exactly one HSM`);
   }
   if (others.length > 0) {
-    const list = initialized.map((c) => `"${c.info.label}" (serial ${c.info.serial})`).join(', ');
+    const list = initialized.map((c) => `${untrustedText(c.info.label)} (serial ${untrustedText(c.info.serial)})`).join(', ');
     throw new Pkcs11Error(
       'PKCS11_TOKEN_AMBIGUOUS',
       `${initialized.length} initialized tokens found through ${where}: ${list}; remove all but the one to provision`,

@@ -4,7 +4,7 @@ import { curveOfParams, decodeEcPoint } from './ec-point.ts';
 import { derFromRawSignature, verifyPrehash } from './ecdsa.ts';
 import { Pkcs11Error } from './errors.ts';
 import { checkUserPin } from './pins.ts';
-import type { Token } from './token.ts';
+import { idHex, type Token } from './token.ts';
 
 export interface SignOptions {
   /** CKA_ID of the key pair (0x12 root, 0x13 targets). */
@@ -36,7 +36,7 @@ export async function signPrehash(token: Token, options: SignOptions): Promise<U
   const object = await token.publicKey(options.id);
   const onCurve = curveOfParams(object.ecParams);
   if (onCurve !== options.curve) {
-    throw new Pkcs11Error('PKCS11_KEY_ATTRIBUTES', `key ${Buffer.from(options.id).toString('hex')} on ${token.description} is on ${onCurve}, not ${options.curve}`);
+    throw new Pkcs11Error('PKCS11_KEY_ATTRIBUTES', `key ${idHex(options.id)} on ${token.description} is on ${onCurve}, not ${options.curve}`);
   }
   const point = decodeEcPoint(options.curve, object.ecPoint);
   keyFromPoint(options.curve, point); // refuses a point that is not on the curve

@@ -1,4 +1,5 @@
 import type { Curve } from '../products/keys.ts';
+import type { PrivateKeyFlag, PublicKeyFlag } from './templates.ts';
 
 /**
  * The PKCS#11 token the Nitrokey steps of the ceremony talk to.
@@ -18,7 +19,7 @@ import type { Curve } from '../products/keys.ts';
  * a log or an argv. Failures are Pkcs11Error with `PKCS11_<CKR name>` codes.
  */
 export interface Token {
-  /** Where the token is, for messages: module path and slot, or "simulated SmartCard-HSM". Never a secret. */
+  /** Where the token is, for messages: module path and slot, or "simulated SmartCard-HSM". Never a secret; token strings in it are escaped. */
   readonly description: string;
 
   /** C_GetTokenInfo (§5.5), read fresh each time: flags change as PINs are tried. */
@@ -52,7 +53,7 @@ export interface Token {
   /** CKA_EC_PARAMS and CKA_EC_POINT of the public key with this CKA_ID, as the token returns them. */
   publicKey(id: Uint8Array): Promise<EcPublicKeyObject>;
 
-  /** The protection attributes of the key pair with this CKA_ID, for checking what was generated. */
+  /** The attributes of the key pair with this CKA_ID, for checking what was generated. Needs a user session. */
   keyAttributes(id: Uint8Array): Promise<KeyPairAttributes>;
 
   /** C_Sign (§5.11) with CKM_ECDSA over a prehash; returns the raw r ‖ s the mechanism defines. Needs a user session. */
@@ -90,25 +91,23 @@ export interface EcPublicKeyObject {
   readonly ecPoint: Uint8Array;
 }
 
-/** What the ceremony checks on a freshly generated pair (CKA_* booleans, §4.9 and §4.8). */
+/**
+ * What a freshly generated pair reports about itself (CKA_* values, §4.9 and
+ * §4.8): every flag the ceremony's templates set (templates.ts), the two
+ * CKA_ALWAYS_SENSITIVE / CKA_NEVER_EXTRACTABLE witnesses, and the labels.
+ */
 export interface KeyPairAttributes {
-  readonly private: {
-    readonly token: boolean;
-    readonly sensitive: boolean;
-    readonly extractable: boolean;
+  readonly private: { readonly [F in PrivateKeyFlag]: boolean } & {
     readonly alwaysSensitive: boolean;
     readonly neverExtractable: boolean;
-    readonly sign: boolean;
-    readonly decrypt: boolean;
-    readonly unwrap: boolean;
-    readonly derive: boolean;
+    readonly label: string;
   };
-  readonly public: {
-    readonly token: boolean;
-    readonly verify: boolean;
-    readonly encrypt: boolean;
-    readonly wrap: boolean;
-  };
+  readonly public: { readonly [F in PublicKeyFlag]: boolean } & { readonly label: string };
+}
+
+/** A CKA_ID as messages show it (0x12 is "12", as `pkcs11-tool --id` takes it). */
+export function idHex(id: Uint8Array): string {
+  return Buffer.from(id).toString('hex');
 }
 
 /** CK_TOKEN_INFO flags (PKCS#11 v2.40 §3.2). */

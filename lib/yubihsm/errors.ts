@@ -100,16 +100,3 @@ export class YubiHsmError extends RunbookError<YubiHsmErrorCode> {
     this.deviceCode = options?.deviceCode;
   }
 }
-
-/**
- * Text that came from the device, the connector or a USB descriptor, made
- * safe to put in an error message: cut to `max` characters and quoted with
- * every control character escaped, so that nothing the other end sends can
- * move the cursor, recolour or rewrite the operator's terminal when the
- * message is printed.
- */
-export function untrustedText(text: string, max = 40): string {
-  const cut = text.length > max ? `${text.slice(0, max)}…` : text;
-  // JSON escapes C0 controls; C1 controls and bidirectional overrides (which reorder what is shown) are escaped here.
-  return JSON.stringify(cut).replace(/[\u007f-\u009f\u200e\u200f\u2028-\u202e\u2066-\u2069]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
-}

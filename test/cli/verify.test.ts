@@ -2,23 +2,16 @@ import { mkdtemp, rm, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { CliContext } from '../../lib/cli/context.ts';
-import { main } from '../../lib/cli/main.ts';
 import type { VerificationReport } from '../../lib/products/verify/index.ts';
 import { copyPsf, PSF_INVENTORY } from '../products/support/psf.ts';
+import { simulatorCa, writeYubiHsm } from '../products/support/test-ca.ts';
+import { projectPath } from '../../lib/paths.ts';
+import { runCli } from '../support/cli.ts';
 import { psfProducts } from '../support/paths.ts';
 
 async function run(...argv: string[]): Promise<{ status: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const ctx: CliContext = {
-    stdout: { write: (s: string) => (stdout += s) },
-    stderr: { write: (s: string) => (stderr += s) },
-    exitCode: 0,
-    interactive: false,
-  };
-  const status = await main(argv, ctx);
-  return { status, stdout, stderr };
+  const { code, stdout, stderr } = await runCli(argv);
+  return { status: code, stdout, stderr };
 }
 
 const FRONT_MATTER = `---
@@ -59,6 +52,13 @@ describe('runbook verify', () => {
     expect(report.devices.find((d) => d.serial === '0013200460')?.inventoryId).toBe('YubiHSM2-2');
   });
 
+  it("the project's RUNBOOK.md inventory matches the PSF products", async () => {
+    const { status, stdout } = await run('verify', psfProducts, '--runbook', projectPath('RUNBOOK.md'), '--json');
+    expect(status).toBe(0);
+    const report = JSON.parse(stdout) as VerificationReport;
+    expect(report.devices.map((d) => d.inventoryId).sort()).toEqual(['NitrokeyHSM-4', 'NitrokeyHSM-5', 'NitrokeyHSM-6', 'YubiHSM2-1', 'YubiHSM2-2', 'YubiHSM2-3']);
+  });
+
   it('checks an inventory given with --hsm', async () => {
     const { status, stdout } = await run('verify', join(psfProducts, '0013200460'), '--hsm', 'YubiHSM2-2=yubihsm2:P-256', '--json');
     expect(status).toBe(1);
@@ -92,6 +92,19 @@ describe('runbook verify', () => {
     } finally {
       await cleanup();
     }
+  });
+
+  it('refuses simulated products unless --allow-simulated, then marks every line SIMULATED', async () => {
+    const products = join(dir, 'ceremony-products');
+    await writeYubiHsm(await simulatorCa(), products, { serial: 7550054, curve: 'P-256' });
+    const refused = await run('verify', products);
+    expect(refused.status).toBe(1);
+    expect(refused.stdout).toContain('[VERIFY_SIMULATED]');
+    const allowed = await run('verify', '--allow-simulated', products);
+    expect(allowed.status).toBe(0);
+    const rows = allowed.stdout.split('\n').filter((l) => l.includes('0007550054'));
+    expect(rows).toHaveLength(2);
+    for (const row of rows) expect(row).toMatch(/SIMULATED$/);
   });
 
   it('exits 2 naming a DIR that does not exist', async () => {

@@ -6,8 +6,12 @@ import { NITROKEY_HSM, SOFTHSM2, checkIdentity, checkSafeState } from '../../lib
 import { paddedLabel } from '../../lib/pkcs11/label.ts';
 import { DEFAULT_SO_PIN, checkSoPin, checkUserPin } from '../../lib/pkcs11/pins.ts';
 import { selectToken } from '../../lib/pkcs11/select.ts';
-import { unsafeAttributes } from '../../lib/pkcs11/generate.ts';
+import { unexpectedAttributes } from '../../lib/pkcs11/generate.ts';
+import { PRIVATE_KEY_FLAGS, PUBLIC_KEY_FLAGS } from '../../lib/pkcs11/templates.ts';
+import { checkSerial } from '../../lib/pkcs11/untrusted.ts';
+import { untrustedText } from '../../lib/untrusted-text.ts';
 import { TokenFlag, type KeyPairAttributes, type TokenInfo } from '../../lib/pkcs11/token.ts';
+import { hasControl } from './support/inspect.ts';
 
 const nitrokey: TokenInfo = {
   label: 'SmartCard-HSM',
@@ -43,6 +47,10 @@ describe('token label', () => {
   it('that does not fit is refused, not cut', () => {
     expect(() => paddedLabel('x'.repeat(33))).toThrowWithCode('PKCS11_LABEL_FORMAT');
     expect(() => paddedLabel('é'.repeat(17))).toThrowWithCode('PKCS11_LABEL_FORMAT');
+  });
+
+  it.each(['TUF\n', 'TUF\u001b[2J', 'TUF\u0000', 'TUF\u009b'])('with a control character (%j) is refused', (label) => {
+    expect(() => paddedLabel(label)).toThrowWithCode('PKCS11_LABEL_FORMAT');
   });
 });
 
@@ -96,7 +104,7 @@ describe('exactly one token', () => {
 });
 
 describe('CK_RV names', () => {
-  it('match PKCS#11 v2.40 §3.6', () => {
+  it('match PKCS#11 v2.40 §5.1', () => {
     expect(CKR.CKR_PIN_INCORRECT).toBe(0xa0);
     expect(CKR.CKR_SESSION_EXISTS).toBe(0xb6);
     expect(ckrName(0xa4)).toBe('CKR_PIN_LOCKED');
@@ -109,26 +117,78 @@ describe('CK_RV names', () => {
 });
 
 describe('generated key attributes', () => {
+  // The ceremony's requirements ("Provisioning the Nitrokey HSM", step 19), written out here rather than taken from templates.ts.
   const good: KeyPairAttributes = {
-    private: { token: true, sensitive: true, extractable: false, alwaysSensitive: true, neverExtractable: true, sign: true, decrypt: false, unwrap: false, derive: false },
-    public: { token: true, verify: true, encrypt: false, wrap: false },
+    private: {
+      token: true, private: true, sensitive: true, extractable: false, alwaysSensitive: true, neverExtractable: true,
+      sign: true, decrypt: false, unwrap: false, derive: false, label: 'root',
+    },
+    public: { token: true, private: false, verify: true, encrypt: false, wrap: false, label: 'root' },
   };
 
-  it('the ceremony template passes', () => {
-    expect(unsafeAttributes(good)).toEqual([]);
+  it('the ceremony templates ask for exactly that', () => {
+    const { alwaysSensitive: _a, neverExtractable: _n, label: _l, ...privateFlags } = good.private;
+    const { label: _p, ...publicFlags } = good.public;
+    expect(PRIVATE_KEY_FLAGS).toEqual(privateFlags);
+    expect(PUBLIC_KEY_FLAGS).toEqual(publicFlags);
+    expect(unexpectedAttributes(good, 'root')).toEqual([]);
   });
 
-  it('pkcs11-tool --keypairgen defaults (decrypt, unwrap, derive, encrypt, wrap allowed) do not', () => {
+  it('pkcs11-tool --keypairgen defaults (decrypt, unwrap, derive, encrypt, wrap allowed) do not pass', () => {
     // What the seed's `pkcs11-tool --keypairgen --key-type EC:prime256v1` leaves on SoftHSM2.
     const toolDefaults: KeyPairAttributes = {
       private: { ...good.private, decrypt: true, unwrap: true, derive: true },
       public: { ...good.public, encrypt: true, wrap: true },
     };
-    expect(unsafeAttributes(toolDefaults)).toHaveLength(5);
+    expect(unexpectedAttributes(toolDefaults, 'root')).toHaveLength(5);
   });
 
-  it('an extractable or non-sensitive private key does not', () => {
-    expect(unsafeAttributes({ ...good, private: { ...good.private, extractable: true } })).toHaveLength(1);
-    expect(unsafeAttributes({ ...good, private: { ...good.private, sensitive: false } })).toHaveLength(1);
+  it.each([
+    ['extractable', { extractable: true }],
+    ['not sensitive', { sensitive: false }],
+    ['usable without a login (CKA_PRIVATE false)', { private: false }],
+    ['a session object', { token: false }],
+    ['not allowed to sign', { sign: false }],
+  ])('a private key %s does not pass', (_what, change) => {
+    expect(unexpectedAttributes({ ...good, private: { ...good.private, ...change } }, 'root')).toHaveLength(1);
+  });
+
+  it('a label the token did not keep does not pass, and is shown escaped', () => {
+    const wrong = unexpectedAttributes({ ...good, public: { ...good.public, label: 'root\u001b[31m' } }, 'root');
+    expect(wrong).toHaveLength(1);
+    expect(wrong[0]).not.toContain('\u001b');
+  });
+});
+
+describe('text from the token', () => {
+  const hostile = '\u001b]0;owned\u0007\u001b[2J\u202eDENK\u009b31m';
+  it('is escaped before it reaches a message', () => {
+    const text = untrustedText(hostile);
+    expect(hasControl(text)).toBe(false);
+    expect(text).toBe('"\\u001b]0;owned\\u0007\\u001b[2J\\u202eDENK\\u009b31m"');
+  });
+
+  it.each([
+    ['two tokens', () => selectToken([{ slot: 1, info: { ...nitrokey, label: hostile } }, { slot: 2, info: { ...nitrokey, serial: hostile } }], 'here')],
+    ['a manufacturer', () => checkIdentity({ ...nitrokey, manufacturer: hostile }, NITROKEY_HSM, 'slot 0')],
+    ['a model', () => checkIdentity({ ...nitrokey, model: hostile }, NITROKEY_HSM, 'slot 0')],
+    ['a serial', () => checkSerial(hostile, 'slot 0')],
+  ])('in the refusal of %s', (_what, refuse) => {
+    let message = '';
+    try {
+      refuse();
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    expect(message).not.toBe('');
+    expect(hasControl(message)).toBe(false);
+  });
+
+  it.each(['DENK0102947', '9d2a4b3c1e0f5a6b', 'SC-HSM_4K'])('a serial such as %s names product files', (serial) => {
+    expect(checkSerial(serial, 'slot 0')).toBe(serial);
+  });
+
+  it.each(['../../etc', 'DENK/0102947', '', '.hidden', 'x'.repeat(33), 'DENK 0102947'])('a serial of %j does not', (serial) => {
+    expect(() => checkSerial(serial, 'slot 0')).toThrowWithCode('PKCS11_TOKEN_UNEXPECTED');
   });
 });

@@ -4,10 +4,14 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pkcs11js from 'pkcs11js';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { openPkcs11Token, translate } from '../../lib/pkcs11/driver.ts';
+import type { Pkcs11Error } from '../../lib/pkcs11/errors.ts';
+import { generateCeremonyKeys } from '../../lib/pkcs11/generate.ts';
+import { SOFTHSM2 } from '../../lib/pkcs11/identity.ts';
 import { defaultModulePaths, resolveModulePath } from '../../lib/pkcs11/module-paths.ts';
-import { SoftHsmStore, softhsmAvailable, softhsmModule, softhsmRequired } from './support/softhsm.ts';
+import { softhsmAvailable } from './support/require-softhsm.ts';
+import { SoftHsmStore } from './support/softhsm.ts';
 
 const scratch = mkdtempSync(join(tmpdir(), 'runbook-modules-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
@@ -27,9 +31,8 @@ describe('loading a module', () => {
     await expect(openPkcs11Token({ module: text })).toThrowWithCode('PKCS11_MODULE_LOAD_FAILED');
   });
 
-  it('refuses a shared library without C_GetFunctionList', async () => {
-    const libc = ['/lib/x86_64-linux-gnu/libc.so.6', '/lib/aarch64-linux-gnu/libc.so.6', '/usr/lib/libSystem.B.dylib'].find((p) => existsSync(p));
-    if (!libc) return;
+  const libc = ['/lib/x86_64-linux-gnu/libc.so.6', '/lib/aarch64-linux-gnu/libc.so.6', '/usr/lib/libSystem.B.dylib'].find((p) => existsSync(p));
+  it.skipIf(!libc)('refuses a shared library without C_GetFunctionList', async () => {
     await expect(openPkcs11Token({ module: libc })).toThrowWithCode('PKCS11_MODULE_LOAD_FAILED');
   });
 
@@ -84,34 +87,114 @@ describe('pkcs11js errors', () => {
   });
 });
 
-const withSoftHsm = softhsmAvailable() || softhsmRequired;
-describe.skipIf(!withSoftHsm)('on SoftHSM2', () => {
+const softhsm = softhsmAvailable();
+describe.skipIf(!softhsm)('on SoftHSM2', () => {
+  const module = softhsm ?? '';
+  const PINS = { soPin: '3537363231383830', userPin: '648219' };
+  let store: SoftHsmStore;
+  beforeEach(() => {
+    store = new SoftHsmStore(module);
+    store.initToken({ label: 'ceremony', ...PINS });
+  });
+  /** Spies on pkcs11js's methods, put back after each test so none wraps another. */
+  const spies: { mockRestore(): void }[] = [];
+  /**
+   * The native prototype that really holds pkcs11js's C_* methods (PKCS11.prototype
+   * inherits them): a spy set anywhere else shadows them and cannot be restored.
+   * pkcs11js wraps these methods when an instance is made, so spies set now see
+   * every call of instances made later.
+   */
+  const spyOnModule = (name: string) => {
+    let owner = pkcs11js.PKCS11.prototype as object | null;
+    while (owner && !Object.hasOwn(owner, name)) owner = Object.getPrototypeOf(owner) as object | null;
+    if (!owner) throw new Error(`pkcs11js has no ${name}`);
+    const made = vi.spyOn(owner as Record<string, (...args: unknown[]) => unknown>, name);
+    spies.push(made);
+    return made;
+  };
+  afterEach(() => {
+    for (const s of spies.splice(0)) s.mockRestore();
+    store.remove();
+  });
+
   it('opens and closes the module repeatedly in one process', async () => {
-    const store = new SoftHsmStore().use();
-    try {
-      store.initToken({ label: 'repeat', soPin: '3537363231383830', userPin: '648219' });
-      for (let i = 0; i < 3; i++) {
-        const token = await openPkcs11Token({ module: softhsmModule });
-        await token.login('user', '648219');
-        await token.close();
-      }
-    } finally {
-      store.remove();
+    for (let i = 0; i < 3; i++) {
+      const token = await openPkcs11Token({ module });
+      await token.login('user', PINS.userPin);
+      await token.close();
     }
   });
 
-  it('C_InitToken closes the session it would otherwise trip over (CKR_SESSION_EXISTS)', async () => {
-    const store = new SoftHsmStore().use();
+  /** Every C_* call the driver makes into the module from now on, in order, with its arguments. */
+  const recordCalls = (): (() => [string, unknown[]][]) => {
+    const names: string[] = [];
+    for (const name in pkcs11js.PKCS11.prototype) if (name.startsWith('C_')) names.push(name);
+    const made = names.map((name) => [name, spyOnModule(name)] as const);
+    return () =>
+      made
+        .flatMap(([name, spy]) => spy.mock.calls.map((args, i) => ({ name, args, order: spy.mock.invocationCallOrder[i] ?? 0 })))
+        .sort((a, b) => a.order - b.order)
+        .map(({ name, args }): [string, unknown[]] => [name, args]);
+  };
+
+  it('C_InitToken: sessions closed first (CKR_SESSION_EXISTS), a 32-byte label, then the library re-initialized', async () => {
+    const recorded = recordCalls();
+    const token = await openPkcs11Token({ module });
     try {
-      store.initToken({ label: 'busy', soPin: '3537363231383830', userPin: '648219' });
-      const token = await openPkcs11Token({ module: softhsmModule });
-      await token.login('user', '648219');
-      await token.initToken('3537363231383830', 'reset while logged in');
+      await token.login('user', PINS.userPin);
+      const from = recorded().length;
+      await token.initToken(PINS.soPin, 'reset while logged in');
+      const calls = recorded().slice(from);
+      const names = calls.map(([name]) => name);
+      expect(names.slice(0, 6)).toEqual(['C_Logout', 'C_CloseSession', 'C_CloseAllSessions', 'C_InitToken', 'C_Finalize', 'C_Initialize']);
+      const label = calls.find(([name]) => name === 'C_InitToken')?.[1][2];
+      expect(label).toBe('reset while logged in' + ' '.repeat(11));
+      expect(Buffer.byteLength(label as string)).toBe(32);
+      // The token is found again after the restart, by serial, and works.
       expect((await token.info()).label).toBe('reset while logged in');
-      await token.close();
-      await expect(token.info()).toThrowWithCode('PKCS11_CKR_CRYPTOKI_NOT_INITIALIZED');
+      await token.login('so', PINS.soPin);
+      await token.initPin(PINS.userPin);
+      await token.logout();
     } finally {
-      store.remove();
+      await token.close();
     }
+    await expect(token.info()).toThrowWithCode('PKCS11_CKR_CRYPTOKI_NOT_INITIALIZED');
+  });
+
+  it('a refused login leaves no session open behind it', async () => {
+    const recorded = recordCalls();
+    const token = await openPkcs11Token({ module });
+    try {
+      await expect(token.login('user', 'wrong-pin')).toThrowWithCode('PKCS11_CKR_PIN_INCORRECT');
+      const names = recorded().map(([name]) => name);
+      expect(names.slice(names.indexOf('C_OpenSession'))).toEqual(['C_OpenSession', 'C_Login', 'C_Logout', 'C_CloseSession']);
+      await token.login('user', PINS.userPin);
+    } finally {
+      await token.close();
+    }
+  });
+
+  it('a flag the token returns as anything but a one-byte CK_BBOOL is refused, not read as false', async () => {
+    const { C_GetAttributeValue: original } = pkcs11js.PKCS11.prototype as unknown as Record<string, (...args: unknown[]) => pkcs11js.Attribute[]>;
+    // CKA_DECRYPT of the private key comes back as two zero bytes.
+    spyOnModule('C_GetAttributeValue').mockImplementation(function (this: pkcs11js.PKCS11, ...args: unknown[]) {
+      return (original as (...a: unknown[]) => pkcs11js.Attribute[]).apply(this, args).map((a) => (a.type === pkcs11js.CKA_DECRYPT ? { ...a, value: Buffer.alloc(2) } : a));
+    });
+    const token = await openPkcs11Token({ module });
+    const products = mkdtempSync(join(scratch, 'products-'));
+    try {
+      const err = (await generateCeremonyKeys(token, { userPin: PINS.userPin, curve: 'P-256', productsDir: products, expect: SOFTHSM2 }).catch((e: unknown) => e)) as Pkcs11Error;
+      expect(err.code).toBe('PKCS11_KEYGEN_INCOMPLETE');
+      expect((err.cause as Pkcs11Error).code).toBe('PKCS11_KEY_ATTRIBUTES');
+    } finally {
+      await token.close();
+    }
+  });
+
+  it('a failed open leaves the module finalized', async () => {
+    store.initToken({ label: 'second', ...PINS });
+    const recorded = recordCalls();
+    await expect(openPkcs11Token({ module })).toThrowWithCode('PKCS11_TOKEN_AMBIGUOUS');
+    expect(recorded().at(-1)?.[0]).toBe('C_Finalize');
   });
 });

@@ -11,7 +11,8 @@ import { DEFAULT_SO_PIN } from '../../lib/pkcs11/pins.ts';
 import { provisionToken } from '../../lib/pkcs11/provision.ts';
 import { FACTORY_USER_PIN, SO_PIN_TRIES, SimulatedSmartCardHsm } from '../../lib/pkcs11/simulator/smartcard-hsm.ts';
 import { openSimulatedToken } from '../../lib/pkcs11/simulator/token.ts';
-import { TokenFlag, type Token } from '../../lib/pkcs11/token.ts';
+import { TokenFlag } from '../../lib/pkcs11/token.ts';
+import { hasControl, withFault } from './support/inspect.ts';
 
 const NEW_SO = '0f1e2d3c4b5a6978';
 const NEW_USER = 'tuf-2020';
@@ -180,9 +181,7 @@ describe('nothing half-done goes unreported', () => {
     const device = new SimulatedSmartCardHsm();
     const real = await openSimulatedToken([device]);
     // The device vanishes just as the new SO PIN is being set.
-    const token: Token = Object.assign(Object.create(real) as Token, {
-      setPin: () => Promise.reject(ckrError('CKR_DEVICE_REMOVED', `C_SetPIN on ${real.description}`)),
-    });
+    const token = withFault(real, 'setPin', () => Promise.reject(ckrError('CKR_DEVICE_REMOVED', `C_SetPIN on ${real.description}`)));
     const err = await provisionToken(token, { soPin: DEFAULT_SO_PIN, newSoPin: NEW_SO, userPin: NEW_USER }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(Pkcs11Error);
     expect((err as Pkcs11Error).code).toBe('PKCS11_CKR_DEVICE_REMOVED');
@@ -219,8 +218,43 @@ describe('sessions', () => {
 });
 
 describe('hostile token data', () => {
-  it.each(['../../etc', 'DENK/0102947', '', '.hidden', 'x'.repeat(33)])('a serial of %j cannot name product files', async (serial) => {
+  const hostile = ['../../etc', 'DENK/0102947', '', '.hidden', 'x'.repeat(33), 'DENK\u001b[2J\u202e7490210'];
+
+  it.each(hostile)('a serial of %j cannot name product files', async (serial) => {
     const token = await openSimulatedToken([new SimulatedSmartCardHsm({ serial })]);
     await expect(generateCeremonyKeys(token, { userPin: FACTORY_USER_PIN, curve: 'P-256', productsDir: products })).toThrowWithCode('PKCS11_TOKEN_UNEXPECTED');
+  });
+
+  it.each(hostile)('a serial of %j stops provisioning before the device is erased', async (serial) => {
+    const device = new SimulatedSmartCardHsm({ serial });
+    const token = await openSimulatedToken([device]);
+    await token.login('user', FACTORY_USER_PIN);
+    await token.generateKeyPair({ curve: 'P-256', id: ROOT.id, label: 'root' });
+    await token.logout();
+    const err = await provisionToken(token, { soPin: DEFAULT_SO_PIN, newSoPin: NEW_SO, userPin: NEW_USER }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(Pkcs11Error);
+    expect((err as Pkcs11Error).code).toBe('PKCS11_TOKEN_UNEXPECTED');
+    // Nothing was presented to the device and nothing erased; no control character reached the message.
+    expect(hasControl((err as Error).message)).toBe(false);
+    expect(device.soPinTriesLeft).toBe(SO_PIN_TRIES);
+    expect(device.keysWithId(ROOT.id)).toHaveLength(1);
+  });
+
+  it('labels and serials of two tokens are escaped in the refusal', async () => {
+    const err = await openSimulatedToken([
+      new SimulatedSmartCardHsm({ label: '\u001b]0;title\u0007' }),
+      new SimulatedSmartCardHsm({ serial: 'DENK\u009b2J' }),
+    ]).catch((e: unknown) => e);
+    expect((err as Pkcs11Error).code).toBe('PKCS11_TOKEN_AMBIGUOUS');
+    expect(hasControl((err as Error).message)).toBe(false);
+  });
+});
+
+describe('key attributes come from the templates, not from the simulator', () => {
+  it('a template that leaves a flag out gets the permissive default', () => {
+    const device = new SimulatedSmartCardHsm();
+    const pair = device.generateKeyPair('P-256', ROOT.id, 'root', { public: {}, private: { sensitive: true, extractable: false } });
+    expect(pair.attributes.private).toMatchObject({ decrypt: true, unwrap: true, derive: true, token: false, alwaysSensitive: true, neverExtractable: true });
+    expect(pair.attributes.public).toMatchObject({ encrypt: true, wrap: true, token: false });
   });
 });

@@ -5,6 +5,7 @@ import { copyFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { webcrypto } from 'node:crypto';
+import { Extension } from '@peculiar/x509';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { renderTable, verifyProducts, type VerificationReport, type VerifyOptions } from '../../lib/products/verify/index.ts';
 import { ATTESTATION_OID, ORIGIN } from '../../lib/yubihsm/attestation.ts';
@@ -97,6 +98,16 @@ describe("products attested under the test suite's CA", () => {
     const report = await verifyOne({ omit: { root: [ATTESTATION_OID.label] } });
     expect(codes(report)).toEqual(['VERIFY_ATTESTATION_MALFORMED']);
     expect(report.devices[0]?.keys[0]?.checks.label).toBe('fail');
+  });
+
+  it('a critical extension the verifier does not process: VERIFY_CHAIN_EXTENSION', async () => {
+    const extra = [new Extension('1.3.6.1.4.1.41482.4.99', true, Uint8Array.of(0x05, 0x00))];
+    expect(codes(await verifyOne({ extra: { root: extra } }))).toEqual(['VERIFY_CHAIN_EXTENSION']);
+  });
+
+  it('a non-critical extension the verifier does not know is ignored', async () => {
+    const extra = [new Extension('1.3.6.1.4.1.41482.4.99', false, Uint8Array.of(0x05, 0x00))];
+    expect(codes(await verifyOne({ extra: { root: extra } }))).toEqual([]);
   });
 
   it('an attestation signed by another device: VERIFY_CHAIN_SIGNATURE', async () => {

@@ -2,6 +2,8 @@ import 'reflect-metadata';
 import { appendFile, copyFile, mkdir, mkdtemp, readFile, rename, rm, symlink, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { AsnConvert } from '@peculiar/asn1-schema';
+import { AlgorithmIdentifier, Certificate } from '@peculiar/asn1-x509';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { verifyProducts, type CheckName, type VerificationReport, type VerifyOptions } from '../../lib/products/verify/index.ts';
 import { psfProducts } from '../support/paths.ts';
@@ -124,6 +126,16 @@ describe('tampered PSF products', () => {
     expect(status(report, '0013200462', 'root', 'chain')).toBe('fail');
     expect(status(report, '0013200462', 'targets', 'chain')).toBe('fail');
     expect(status(report, '0013200461', 'root', 'chain')).toBe('pass');
+  });
+
+  it('an outer signature algorithm that differs from the signed one: VERIFY_CHAIN_SIGNATURE', async () => {
+    // RFC 5280 4.1.1.2: the two must match. sha256WithRSAEncryption outside
+    // is rewritten to sha384WithRSAEncryption; the DER stays valid.
+    const path = p('0013200461', 'root_attestation.der');
+    const cert = AsnConvert.parse(await readFile(path), Certificate);
+    cert.signatureAlgorithm = new AlgorithmIdentifier({ algorithm: '1.2.840.113549.1.1.12', parameters: null });
+    await writeFile(path, new Uint8Array(AsnConvert.serialize(cert)));
+    expect(codes(await verify())).toEqual(['VERIFY_CHAIN_SIGNATURE']);
   });
 
   it('a .pub swapped between two devices: VERIFY_KEY_MISMATCH on both', async () => {

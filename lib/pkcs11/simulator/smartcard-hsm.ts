@@ -3,7 +3,9 @@ import { ecPublicKey, type Curve } from '../../products/keys.ts';
 import { signPrehashRaw } from '../ecdsa.ts';
 import { ckrError } from '../errors.ts';
 import { DEFAULT_SO_PIN, USER_PIN_MAX, USER_PIN_MIN } from '../pins.ts';
-import { TokenFlag, type TokenInfo } from '../token.ts';
+import type { PrivateKeyFlag, PublicKeyFlag } from '../templates.ts';
+import { TokenFlag, type KeyPairAttributes, type TokenInfo } from '../token.ts';
+import { untrustedText } from '../../untrusted-text.ts';
 
 /**
  * A SmartCard-HSM (the chip inside a Nitrokey HSM), as the device itself
@@ -38,6 +40,8 @@ export interface SmartCardHsmOptions {
   readonly userPin?: string | null;
   /** False for a chip that was never initialized (OpenSC lists it, but not as an initialized token). */
   readonly initialized?: boolean;
+  /** The token label; default: "SmartCard-HSM", as OpenSC names a card it has not seen initialized. */
+  readonly label?: string;
   /** How many key pairs fit in the device's memory; a further C_GenerateKeyPair fails with CKR_DEVICE_MEMORY. */
   readonly keyCapacity?: number;
 }
@@ -51,6 +55,8 @@ export interface SimulatedKeyPair {
   readonly id: Uint8Array;
   readonly label: string;
   readonly curve: Curve;
+  /** What C_GetAttributeValue reports: the template's flags over the device's defaults. */
+  readonly attributes: KeyPairAttributes;
   /** The uncompressed public point. */
   readonly point: Uint8Array;
   /** Never leaves this module except to sign: the device keeps it. */
@@ -59,7 +65,7 @@ export interface SimulatedKeyPair {
 
 export class SimulatedSmartCardHsm {
   readonly serial: string;
-  private label = 'SmartCard-HSM';
+  private label: string;
   private initialized: boolean;
   private soCode: string;
   private soTriesLeft = SO_PIN_TRIES;
@@ -74,6 +80,7 @@ export class SimulatedSmartCardHsm {
     this.soCode = (options.soPin ?? DEFAULT_SO_PIN).toUpperCase();
     this.userPin = options.userPin === null ? undefined : (options.userPin ?? FACTORY_USER_PIN);
     this.initialized = options.initialized ?? true;
+    this.label = options.label ?? 'SmartCard-HSM';
     this.keyCapacity = options.keyCapacity ?? 32;
   }
 
@@ -160,15 +167,31 @@ export class SimulatedSmartCardHsm {
     this.userPin = newPin;
   }
 
-  /** GENERATE ASYMMETRIC KEY PAIR for an EC curve. */
-  generateKeyPair(curve: Curve, id: Uint8Array, label: string): SimulatedKeyPair {
+  /**
+   * GENERATE ASYMMETRIC KEY PAIR for an EC curve. Where the templates leave
+   * a flag out, the device takes the permissive value (every usage allowed,
+   * not sensitive, extractable): PKCS#11 leaves these defaults to the token
+   * (§4.9), and a template that forgets one must show in what is read back.
+   */
+  generateKeyPair(
+    curve: Curve,
+    id: Uint8Array,
+    label: string,
+    templates: { readonly public: Partial<Record<PublicKeyFlag, boolean>>; readonly private: Partial<Record<PrivateKeyFlag, boolean>> },
+  ): SimulatedKeyPair {
     if (this.keys.length >= this.keyCapacity) throw ckrError('CKR_DEVICE_MEMORY', `C_GenerateKeyPair on ${this.describe()}`);
     // OpenSC's PKCS#15 layer gives each key a unique id; it refuses a second key with one already in use.
     if (this.keys.some((k) => Buffer.compare(k.id, id) === 0)) {
       throw ckrError('CKR_ATTRIBUTE_VALUE_INVALID', `C_GenerateKeyPair on ${this.describe()} (id in use)`);
     }
+    const priv = { token: false, private: true, sensitive: false, extractable: true, sign: true, decrypt: true, unwrap: true, derive: true, ...templates.private };
+    const attributes: KeyPairAttributes = {
+      // §4.9: a key generated sensitive and non-extractable has always been so.
+      private: { ...priv, alwaysSensitive: priv.sensitive, neverExtractable: !priv.extractable, label },
+      public: { token: false, private: false, verify: true, encrypt: true, wrap: true, ...templates.public, label },
+    };
     const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: curve });
-    const pair: SimulatedKeyPair = { id: Uint8Array.from(id), label, curve, point: ecPublicKey(publicKey).point, privateKey };
+    const pair: SimulatedKeyPair = { id: Uint8Array.from(id), label, curve, attributes, point: ecPublicKey(publicKey).point, privateKey };
     this.keys.push(pair);
     return pair;
   }
@@ -185,7 +208,7 @@ export class SimulatedSmartCardHsm {
   }
 
   private describe(): string {
-    return `simulated SmartCard-HSM ${this.serial}`;
+    return `simulated SmartCard-HSM ${untrustedText(this.serial)}`;
   }
 
   private requireInitialized(what: string): void {

@@ -3,7 +3,9 @@ import { Pkcs11Error, ckrError } from '../errors.ts';
 import { paddedLabel } from '../label.ts';
 import { selectToken } from '../select.ts';
 import { settle } from '../settle.ts';
-import type { EcPublicKeyObject, KeyPairAttributes, KeyPairSpec, ObjectClass, Token, TokenInfo, UserType } from '../token.ts';
+import { PRIVATE_KEY_FLAGS, PUBLIC_KEY_FLAGS } from '../templates.ts';
+import { idHex, type EcPublicKeyObject, type KeyPairAttributes, type KeyPairSpec, type ObjectClass, type Token, type TokenInfo, type UserType } from '../token.ts';
+import { untrustedText } from '../../untrusted-text.ts';
 import type { SimulatedKeyPair, SimulatedSmartCardHsm } from './smartcard-hsm.ts';
 
 /**
@@ -32,7 +34,7 @@ class SimulatedToken implements Token {
   constructor(private readonly device: SimulatedSmartCardHsm) {}
 
   get description(): string {
-    return `simulated SmartCard-HSM ${this.device.serial}`;
+    return `simulated SmartCard-HSM ${untrustedText(this.device.serial)}`;
   }
 
   info(): Promise<TokenInfo> {
@@ -96,7 +98,7 @@ class SimulatedToken implements Token {
   generateKeyPair(spec: KeyPairSpec): Promise<void> {
     return this.run(() => {
       this.requireUser('C_GenerateKeyPair');
-      this.device.generateKeyPair(spec.curve, spec.id, spec.label);
+      this.device.generateKeyPair(spec.curve, spec.id, spec.label, { public: PUBLIC_KEY_FLAGS, private: PRIVATE_KEY_FLAGS });
     });
   }
 
@@ -110,23 +112,7 @@ class SimulatedToken implements Token {
   keyAttributes(id: Uint8Array): Promise<KeyPairAttributes> {
     return this.run(() => {
       this.requireUser('C_GetAttributeValue');
-      this.pair(id);
-      // Keys generated on a SmartCard-HSM never leave it in clear; the
-      // ceremony's templates ask for a sign-only private and verify-only public key.
-      return {
-        private: {
-          token: true,
-          sensitive: true,
-          extractable: false,
-          alwaysSensitive: true,
-          neverExtractable: true,
-          sign: true,
-          decrypt: false,
-          unwrap: false,
-          derive: false,
-        },
-        public: { token: true, verify: true, encrypt: false, wrap: false },
-      };
+      return this.pair(id).attributes;
     });
   }
 
@@ -162,7 +148,7 @@ class SimulatedToken implements Token {
 
   private pair(id: Uint8Array): SimulatedKeyPair {
     const [only, ...more] = this.device.keysWithId(id);
-    const hex = Buffer.from(id).toString('hex');
+    const hex = idHex(id);
     if (!only) throw new Pkcs11Error('PKCS11_KEY_NOT_FOUND', `no key with id ${hex} on ${this.description}`);
     if (more.length > 0) throw new Pkcs11Error('PKCS11_KEY_EXISTS', `${more.length + 1} keys with id ${hex} on ${this.description}`);
     return only;

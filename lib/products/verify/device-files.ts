@@ -1,4 +1,5 @@
-import { open, readdir } from 'node:fs/promises';
+import { closeSync, fstatSync, openSync, readdirSync, readSync } from 'node:fs';
+import { VerifyError } from './errors.ts';
 import { join } from 'node:path';
 import type { DeviceRecorder } from './recorder.ts';
 import type { Role } from './report.ts';
@@ -16,19 +17,24 @@ export interface ExpectedFile {
  */
 export const MAX_PRODUCT_BYTES = 64 * 1024;
 
-/** At most MAX_PRODUCT_BYTES + 1 bytes of a file: enough to tell that it is too large. */
-async function readBounded(path: string): Promise<Buffer> {
-  const handle = await open(path, 'r');
+/**
+ * At most MAX_PRODUCT_BYTES + 1 bytes of a file: enough to tell that it is
+ * too large. Read synchronously: products are a few hundred bytes, and a
+ * history of ceremonies has hundreds of them, for which a round trip through
+ * the thread pool each would cost more than the reads.
+ */
+function readBounded(path: string): Buffer {
+  const fd = openSync(path, 'r');
   try {
-    const buffer = Buffer.alloc(MAX_PRODUCT_BYTES + 1);
+    const buffer = Buffer.allocUnsafe(Math.min(fstatSync(fd).size, MAX_PRODUCT_BYTES) + 1);
     let length = 0;
     for (;;) {
-      const { bytesRead } = await handle.read(buffer, length, buffer.length - length, length);
+      const bytesRead = readSync(fd, buffer, length, buffer.length - length, null);
       if (bytesRead === 0 || (length += bytesRead) === buffer.length) break;
     }
-    return buffer.subarray(0, length);
+    return Buffer.from(buffer.subarray(0, length));
   } finally {
-    await handle.close();
+    closeSync(fd);
   }
 }
 
@@ -40,9 +46,9 @@ async function readBounded(path: string): Promise<Buffer> {
  * is attacker-controlled: a symbolic link is not followed (it is
  * unexpected), and a file larger than any product is refused unread.
  */
-export async function readDeviceFiles(dir: string, expected: readonly ExpectedFile[], rec: DeviceRecorder): Promise<Map<string, Buffer>> {
+export function readDeviceFiles(dir: string, expected: readonly ExpectedFile[], rec: DeviceRecorder): Map<string, Buffer> {
   const wanted = new Set(expected.map((e) => e.name));
-  const present = (await readdir(dir, { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const present = unreadable(dir, () => readdirSync(dir, { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   for (const entry of present) {
     if (wanted.has(entry.name) && entry.isFile()) continue;
     const path = join(dir, entry.name);
@@ -50,22 +56,29 @@ export async function readDeviceFiles(dir: string, expected: readonly ExpectedFi
   }
   const names = new Set(present.filter((e) => e.isFile()).map((e) => e.name));
   const files = new Map<string, Buffer>();
-  await Promise.all(
-    expected.map(async ({ name, role }) => {
-      const path = join(dir, name);
-      if (!names.has(name)) {
-        rec.fail('files', 'VERIFY_FILE_MISSING', `${path}: missing`, { role, file: path });
-        return;
-      }
-      const bytes = await readBounded(path);
-      if (bytes.length > MAX_PRODUCT_BYTES) {
-        rec.fail('files', 'VERIFY_FILE_UNEXPECTED', `${path}: larger than ${MAX_PRODUCT_BYTES} bytes, which no product is; not read`, { role, file: path });
-        return;
-      }
-      files.set(name, bytes);
-    }),
-  );
+  for (const { name, role } of expected) {
+    const path = join(dir, name);
+    if (!names.has(name)) {
+      rec.fail('files', 'VERIFY_FILE_MISSING', `${path}: missing`, { role, file: path });
+      continue;
+    }
+    const bytes = unreadable(path, () => readBounded(path));
+    if (bytes.length > MAX_PRODUCT_BYTES) {
+      rec.fail('files', 'VERIFY_FILE_UNEXPECTED', `${path}: larger than ${MAX_PRODUCT_BYTES} bytes, which no product is; not read`, { role, file: path });
+      continue;
+    }
+    files.set(name, bytes);
+  }
   return files;
+}
+
+/** A directory or file the verifier may not read is a problem of the machine, not a finding about the products. */
+function unreadable<T>(path: string, read: () => T): T {
+  try {
+    return read();
+  } catch (err) {
+    throw new VerifyError('VERIFY_INPUT_UNREADABLE', `${path}: cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})`, { cause: err });
+  }
 }
 
 /** Records `files` as passing for each role none of whose files is missing. */

@@ -19,6 +19,8 @@ export type VerifyCheckCode =
   | 'VERIFY_CHAIN_ISSUER'
   /** A certificate's signature does not verify with its issuer's key. */
   | 'VERIFY_CHAIN_SIGNATURE'
+  /** A certificate carries a critical extension the verifier does not process (RFC 5280 4.2: it must be refused). */
+  | 'VERIFY_CHAIN_EXTENSION'
   /** A certificate is not valid at the verification time. */
   | 'VERIFY_CHAIN_VALIDITY'
   /** The chain ends at the YubiHSM simulator's root, and simulated products were not allowed. */

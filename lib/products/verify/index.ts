@@ -9,9 +9,8 @@
  */
 import { createHash } from 'node:crypto';
 import { loadTrustStore, colonHex, type ExtraTrust } from '../trust/anchors.ts';
-import type { Curve, EcPublicKey } from '../keys.ts';
 import type { ReadKey } from './der.ts';
-import { discover, type DeviceDir } from './layout.ts';
+import { discover } from './layout.ts';
 import { verifyNitrokey } from './nitrokey.ts';
 import {
   ATTESTATION_CHECKS,
@@ -19,23 +18,21 @@ import {
   type CheckName,
   type CheckStatus,
   type DeviceReport,
-  type Finding,
   type InventoryEntry,
   type KeyReport,
   type Role,
   type VerificationReport,
 } from './report.ts';
-import { verifyYubiHsm, type DeviceOutcome, type VerifyContext } from './yubihsm.ts';
+import { checkCurves, checkInventoryCurves, matchInventory, type VerifyInventory } from './inventory.ts';
+import type { DeviceOutcome, VerifyContext } from './outcome.ts';
+import { checkKeyReuse } from './reuse.ts';
+import { verifyYubiHsm } from './yubihsm.ts';
 
 export type * from './report.ts';
 export { VerifyError, type VerifyCheckCode, type VerifyErrorCode, type VerifyInputCode } from './errors.ts';
 export { renderTable, renderJson } from './render.ts';
 
-/** The ceremony's HSMs, as the runbook's front matter lists them (lib/runbook/inventory.ts's Inventory fits). */
-export interface VerifyInventory {
-  readonly title?: string;
-  readonly hsms: readonly InventoryEntry[];
-}
+export type { VerifyInventory } from './inventory.ts';
 
 export interface VerifyOptions {
   /** Check the devices against the ceremony's inventory (each ceremony-products DIR is one ceremony). */
@@ -53,76 +50,6 @@ export interface VerifyOptions {
   readonly extraTrust?: ExtraTrust;
 }
 
-function keyId(key: EcPublicKey): string {
-  return `${key.curve}:${Buffer.from(key.point).toString('hex')}`;
-}
-
-function serialsMatch(device: DeviceDir, serial: string): boolean {
-  if (device.kind === 'yubihsm2' && /^\d+$/.test(serial)) return Number.parseInt(serial, 10) === Number.parseInt(device.serial, 10);
-  return serial === device.serial;
-}
-
-/** The curve a device's keys are on, when they agree ("Provisioning the YubiHSM 2", step 5: one key type per device). */
-function deviceCurve(o: DeviceOutcome): Curve | undefined {
-  const curves = new Set([...o.keys.values()].map((k) => k.curve));
-  return curves.size === 1 ? [...curves][0] : undefined;
-}
-
-/** Both keys of a device were generated with the same key type. */
-function checkDeviceCurve(o: DeviceOutcome): void {
-  const root = o.keys.get('root');
-  const targets = o.keys.get('targets');
-  if (root && targets && root.curve !== targets.curve) {
-    o.rec.fail('curve', 'VERIFY_CURVE', `${o.device.dir}: the root key is on ${root.curve} but the targets key on ${targets.curve}; a device generates both with one key type`);
-  }
-}
-
-const KIND_NAME = { yubihsm2: 'YubiHSM 2', 'nitrokey-hsm': 'Nitrokey HSM' } as const;
-
-/**
- * Matches one ceremony's devices to the inventory as a multiset: an entry
- * that names a serial takes that device; the others take any device of their
- * kind on their curve; a device left over of the right kind but on another
- * curve is matched to a left-over entry of its kind and fails the curve check
- * (the clearer report); what remains on either side is VERIFY_INVENTORY.
- */
-function matchInventory(ceremony: string, outcomes: DeviceOutcome[], inventory: VerifyInventory, findings: Finding[], assigned: Map<DeviceOutcome, InventoryEntry>): void {
-  const free = new Set(inventory.hsms);
-  const take = (o: DeviceOutcome, e: InventoryEntry) => {
-    assigned.set(o, e);
-    free.delete(e);
-  };
-  for (const e of inventory.hsms) {
-    if (e.serial === undefined) continue;
-    const o = outcomes.find((d) => !assigned.has(d) && d.device.kind === e.kind && serialsMatch(d.device, e.serial ?? ''));
-    if (o) take(o, e);
-  }
-  for (const o of outcomes) {
-    if (assigned.has(o)) continue;
-    const curve = deviceCurve(o);
-    const e = [...free].find((x) => x.serial === undefined && x.kind === o.device.kind && x.keyType === curve);
-    if (e) take(o, e);
-  }
-  for (const o of outcomes) {
-    if (assigned.has(o)) continue;
-    const e = [...free].find((x) => x.serial === undefined && x.kind === o.device.kind);
-    if (e) take(o, e);
-  }
-  for (const o of outcomes) {
-    if (assigned.has(o)) continue;
-    const count = inventory.hsms.filter((e) => e.kind === o.device.kind).length;
-    o.rec.fail('inventory', 'VERIFY_INVENTORY', `${o.device.dir}: the inventory lists ${count} ${KIND_NAME[o.device.kind]} device(s), and this one matches none of them`);
-  }
-  for (const e of free) {
-    findings.push({
-      code: 'VERIFY_INVENTORY',
-      check: 'inventory',
-      file: ceremony,
-      message: `${ceremony}: no products for inventory entry ${e.id} (${KIND_NAME[e.kind]}, ${e.keyType}${e.serial ? `, serial ${e.serial}` : ''})`,
-    });
-  }
-}
-
 function spkiSha256(key: ReadKey): string {
   return createHash('sha256').update(key.spki).digest('hex');
 }
@@ -131,44 +58,19 @@ export async function verifyProducts(dirs: readonly string[], options: VerifyOpt
   const layout = await discover(dirs);
   const trust = await loadTrustStore(options.extraTrust);
   const ctx: VerifyContext = { trust, allowSimulated: options.allowSimulated === true, at: options.at ?? new Date() };
-  const outcomes = await Promise.all(layout.devices.map((d) => (d.kind === 'yubihsm2' ? verifyYubiHsm(d, ctx) : verifyNitrokey(d))));
+  const outcomes = layout.devices.map((d) => (d.kind === 'yubihsm2' ? verifyYubiHsm(d, ctx) : verifyNitrokey(d)));
   const findings = [...layout.findings];
 
-  for (const o of outcomes) checkDeviceCurve(o);
-
-  // Against the inventory, one ceremony at a time.
+  // "Prepare the environment", steps 8-13: the devices and key types the ceremony planned.
+  checkCurves(outcomes);
   const assigned = new Map<DeviceOutcome, InventoryEntry>();
   if (options.inventory) {
     for (const ceremony of layout.ceremonies) {
       matchInventory(ceremony, outcomes.filter((o) => o.device.ceremony === ceremony), options.inventory, findings, assigned);
     }
   }
-  for (const o of outcomes) {
-    const entry = assigned.get(o);
-    for (const [role, key] of o.keys) {
-      if (entry) {
-        o.rec.pass('inventory', role);
-        if (key.curve !== entry.keyType) {
-          o.rec.fail('curve', 'VERIFY_CURVE', `${o.device.dir}: the ${role} key is on ${key.curve}, but inventory entry ${entry.id} is a ${entry.keyType} device`, { role });
-        }
-      }
-      if (!o.rec.failed('curve', role)) o.rec.pass('curve', role);
-    }
-  }
-
-  // No key twice, across roles, devices and ceremonies.
-  const uses = new Map<string, { o: DeviceOutcome; role: Role }[]>();
-  for (const o of outcomes) for (const [role, key] of o.keys) uses.set(keyId(key), [...(uses.get(keyId(key)) ?? []), { o, role }]);
-  for (const list of uses.values()) {
-    for (const { o, role } of list) {
-      if (list.length === 1) {
-        o.rec.pass('unique', role);
-        continue;
-      }
-      const others = list.filter((u) => u.o !== o || u.role !== role).map((u) => `${u.o.device.dir} (${u.role})`);
-      o.rec.fail('unique', 'VERIFY_KEY_REUSED', `${o.device.dir}: the ${role} key is also the key of ${others.join(', ')}`, { role });
-    }
-  }
+  checkInventoryCurves(outcomes, assigned);
+  checkKeyReuse(outcomes);
 
   const devices = outcomes.map((o) => deviceReport(o, assigned.get(o), options.inventory !== undefined));
   const all = [...findings, ...devices.flatMap((d) => d.findings)];

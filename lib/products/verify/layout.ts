@@ -107,7 +107,12 @@ export async function discover(dirs: readonly string[]): Promise<Layout> {
         });
       }
     }
-    if (found.length === 0) throw new VerifyError('VERIFY_INPUT_EMPTY', `${products}: holds no device directory (named by a 10-digit YubiHSM 2 serial or a Nitrokey HSM serial)`);
+    if (found.length === 0) {
+      // The published layout is ceremony/DATE/{ceremony-products,images}: point at the right level.
+      const nested = (await entries(products)).some((e) => e.isDirectory() && e.name === 'ceremony-products');
+      const hint = nested ? `; did you mean ${join(products, 'ceremony-products')}?` : '';
+      throw new VerifyError('VERIFY_INPUT_EMPTY', `${products}: holds no device directory (named by a 10-digit YubiHSM 2 serial or a Nitrokey HSM serial)${hint}`);
+    }
     found.sort((a, b) => (a.serial < b.serial ? -1 : a.serial > b.serial ? 1 : 0));
     devices.push(...found);
   }

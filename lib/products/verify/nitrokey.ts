@@ -12,7 +12,7 @@ import { passFiles, readDeviceFiles, type ExpectedFile } from './device-files.ts
 import type { DeviceDir } from './layout.ts';
 import { DeviceRecorder } from './recorder.ts';
 import { ROLES, type Role } from './report.ts';
-import type { DeviceOutcome } from './yubihsm.ts';
+import type { DeviceOutcome } from './outcome.ts';
 
 export function nitrokeyFiles(serial: string): ExpectedFile[] {
   return ROLES.flatMap((role) => [
@@ -36,11 +36,11 @@ function read(path: string, bytes: Buffer | undefined, pem: boolean, rec: Device
   }
 }
 
-export async function verifyNitrokey(device: DeviceDir): Promise<DeviceOutcome> {
+export function verifyNitrokey(device: DeviceDir): DeviceOutcome {
   const rec = new DeviceRecorder();
   const out: DeviceOutcome = { device, rec, keys: new Map(), attestations: new Map() };
   const s = device.serial;
-  const files = await readDeviceFiles(device.dir, nitrokeyFiles(s), rec);
+  const files = readDeviceFiles(device.dir, nitrokeyFiles(s), rec);
   passFiles(ROLES, rec);
   for (const role of ROLES) {
     const pubPath = join(device.dir, `${s}_${role}_pubkey.pub`);

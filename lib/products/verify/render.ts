@@ -21,6 +21,9 @@ const HEADING: Record<CheckName, string> = {
 
 const KIND = { yubihsm2: 'YubiHSM 2', 'nitrokey-hsm': 'Nitrokey HSM' } as const;
 
+/** Columns of the key's fingerprint shown (the full SHA-256 of its SubjectPublicKeyInfo is in --json). */
+const KEY_ID = 17;
+
 function pad(text: string, width: number): string {
   // Check marks are one column wide in a terminal, as are the ASCII letters.
   return text + ' '.repeat(Math.max(0, width - [...text].length));
@@ -50,7 +53,7 @@ export function renderTable(report: VerificationReport): string {
     device: Math.max(6, ...report.devices.map((d) => device(d).length)),
     serial: Math.max(6, ...report.devices.map((d) => d.serial.length)),
   };
-  const header = [pad('DEVICE', widths.device), pad('SERIAL', widths.serial), pad('ROLE', 7), pad('CURVE', 5), ...CHECKS.map((c) => HEADING[c])].join('  ');
+  const header = [pad('DEVICE', widths.device), pad('SERIAL', widths.serial), pad('ROLE', 7), pad('CURVE', 5), ...CHECKS.map((c) => HEADING[c]), 'KEY SHA-256'].join('  ');
 
   let products: string | undefined;
   for (const d of report.devices) {
@@ -60,8 +63,9 @@ export function renderTable(report: VerificationReport): string {
     }
     for (const k of d.keys) {
       const cells = CHECKS.map((c) => pad(MARK[k.checks[c]], HEADING[c].length));
+      const keyId = k.spkiSha256 ? `${k.spkiSha256.slice(0, KEY_ID - 1)}…` : '?';
       lines.push(
-        [pad(device(d), widths.device), pad(d.serial, widths.serial), pad(k.role, 7), pad(k.curve ?? '?', 5), ...cells].join('  ').trimEnd() +
+        [pad(device(d), widths.device), pad(d.serial, widths.serial), pad(k.role, 7), pad(k.curve ?? '?', 5), ...cells, pad(keyId, KEY_ID)].join('  ').trimEnd() +
           (d.simulated ? '  SIMULATED' : ''),
       );
     }
@@ -72,7 +76,10 @@ export function renderTable(report: VerificationReport): string {
     for (const f of report.findings) lines.push(reason(f, false));
   }
 
-  lines.push('', `${MARK.pass} holds   ${MARK.fail} fails   ${MARK.skipped} not checked (an earlier check failed)   ${MARK['n/a']} does not apply`);
+  lines.push(
+    '',
+    `${MARK.pass} holds   ${MARK.fail} fails   ${MARK.skipped} not checked (an earlier check failed)   ${MARK['n/a']} does not apply   KEY SHA-256: of the key's DER SubjectPublicKeyInfo (in full with --json)`,
+  );
   const { devices, keys, failures, codes } = report.summary;
   const simulated = report.devices.filter((d) => d.simulated).length;
   const sim = simulated > 0 ? `; ${simulated} SIMULATED device(s), not attested by Yubico` : '';

@@ -26,13 +26,15 @@ const ALGORITHMS: Readonly<Record<string, { hash: string; key: 'rsa' | 'ec' }>> 
   '1.2.840.10045.4.3.4': { hash: 'sha512', key: 'ec' }, // ecdsa-with-SHA512
 };
 
-const keys = new WeakMap<X509Certificate, KeyObject | null>();
+const keys = new WeakMap<X509Certificate | ReadCertificate, KeyObject | null>();
 
-function issuerKey(issuer: X509Certificate): KeyObject | null {
+function issuerKey(issuer: X509Certificate | ReadCertificate): KeyObject | null {
   let key = keys.get(issuer);
   if (key === undefined) {
     try {
-      key = createPublicKey({ key: Buffer.from(issuer.publicKey.rawData), format: 'der', type: 'spki' });
+      // A certificate read from a product gives its key straight from the parsed structure.
+      const spki = 'cert' in issuer ? AsnConvert.serialize(issuer.asn.tbsCertificate.subjectPublicKeyInfo) : issuer.publicKey.rawData;
+      key = createPublicKey({ key: Buffer.from(spki), format: 'der', type: 'spki' });
     } catch {
       key = null;
     }
@@ -46,7 +48,7 @@ function sameDer(a: unknown, b: unknown): boolean {
 }
 
 /** True when `issuer`'s key verifies `child`'s signature; false for any failure (unknown algorithm, wrong key type, bad signature). */
-export function signedBy(child: ReadCertificate, issuer: X509Certificate): boolean {
+export function signedBy(child: ReadCertificate, issuer: X509Certificate | ReadCertificate): boolean {
   const { asn } = child;
   const algorithm = ALGORITHMS[asn.signatureAlgorithm.algorithm];
   const key = issuerKey(issuer);

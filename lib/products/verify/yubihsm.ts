@@ -15,17 +15,20 @@
  *    provisioning created for its role, and may only sign with ECDSA;
  *  - the attested key is the published key, in both the .pub and the .pem.
  */
+import { AsnConvert } from '@peculiar/asn1-schema';
+import type { Name } from '@peculiar/asn1-x509';
 import type { X509Certificate } from '@peculiar/x509';
 import { join } from 'node:path';
 import { sameBytes } from '../keys.ts';
-import type { TrustCertificate, TrustStore } from '../trust/anchors.ts';
+import type { TrustCertificate } from '../trust/anchors.ts';
 import { capabilities, capabilityNames } from '../../yubihsm/capabilities.ts';
 import { decodeAttestationValue, ATTESTATION_OID, domainList, firmwareString, ORIGIN, originName, type AttestationField } from '../../yubihsm/attestation.ts';
 import { certificateKey, curveOfPointLength, isCa, Malformed, readCertificate, readPemPublicKey, readPoint, type ReadCertificate, type ReadKey } from './der.ts';
 import { readDeviceFiles, passFiles, type ExpectedFile } from './device-files.ts';
 import type { DeviceDir } from './layout.ts';
+import type { DeviceOutcome, VerifyContext } from './outcome.ts';
 import { DeviceRecorder } from './recorder.ts';
-import { ROLES, type AttestationSummary, type CheckName, type Role } from './report.ts';
+import { ROLES, type CheckName, type Role } from './report.ts';
 import { signedBy } from './signature.ts';
 import type { VerifyCheckCode } from './errors.ts';
 
@@ -41,21 +44,6 @@ export const CEREMONY_OBJECTS: Readonly<Record<Role, { objectId: number; label: 
 /** The only capability the TUF keys are given: signing with ECDSA. */
 export const CEREMONY_CAPABILITIES = capabilities('sign-ecdsa');
 
-export interface VerifyContext {
-  readonly trust: TrustStore;
-  readonly allowSimulated: boolean;
-  readonly at: Date;
-}
-
-export interface DeviceOutcome {
-  readonly device: DeviceDir;
-  readonly rec: DeviceRecorder;
-  /** The key each role holds, when it could be read (for curve, reuse and inventory checks). */
-  readonly keys: Map<Role, ReadKey>;
-  readonly attestations: Map<Role, AttestationSummary>;
-  anchor?: TrustCertificate;
-}
-
 export function yubihsmFiles(serial: string): ExpectedFile[] {
   return [
     { name: `${serial}_cert.der` },
@@ -65,6 +53,20 @@ export function yubihsmFiles(serial: string): ExpectedFile[] {
       { name: `${serial}_${role}_pubkey.pem`, role },
     ]),
   ];
+}
+
+function sameName(a: Name, b: Name): boolean {
+  return Buffer.from(AsnConvert.serialize(a)).equals(Buffer.from(AsnConvert.serialize(b)));
+}
+
+/** The critical extensions this verifier processes: basicConstraints (device certificate) and keyUsage. */
+const UNDERSTOOD_CRITICAL = new Set(['2.5.29.19', '2.5.29.15']);
+
+/** RFC 5280 4.2: a certificate with a critical extension the verifier does not process is refused. */
+function criticalUnderstood(read: ReadCertificate, path: string, rec: DeviceRecorder, role?: Role): boolean {
+  const unknown = read.extensions.filter((e) => e.critical && !UNDERSTOOD_CRITICAL.has(e.oid));
+  for (const e of unknown) rec.fail('chain', 'VERIFY_CHAIN_EXTENSION', `${path}: critical extension ${e.oid} is not one this verifier processes`, { role, file: path });
+  return unknown.length === 0;
 }
 
 function validAt(cert: X509Certificate, at: Date): boolean {
@@ -117,6 +119,7 @@ function deviceChain(device: ReadCertificate, path: string, ctx: VerifyContext, 
       ok = false;
     }
   }
+  if (!criticalUnderstood(device, path, rec)) ok = false;
   if (!isCa(extensions)) {
     rec.fail('chain', 'VERIFY_CHAIN_ISSUER', `${path}: not a CA certificate, so it cannot issue attestations`, { file: path });
     ok = false;
@@ -189,13 +192,13 @@ function malformedFinding(err: unknown, path: string, rec: DeviceRecorder, check
 }
 
 /** Verifies one YubiHSM 2 device directory. */
-export async function verifyYubiHsm(device: DeviceDir, ctx: VerifyContext): Promise<DeviceOutcome> {
+export function verifyYubiHsm(device: DeviceDir, ctx: VerifyContext): DeviceOutcome {
   const rec = new DeviceRecorder();
   const out: DeviceOutcome = { device, rec, keys: new Map(), attestations: new Map() };
   const s = device.serial;
   const serial = Number.parseInt(s, 10);
   const expected = yubihsmFiles(s);
-  const files = await readDeviceFiles(device.dir, expected, rec);
+  const files = readDeviceFiles(device.dir, expected, rec);
   passFiles(ROLES, rec);
   const p = (name: string) => join(device.dir, name);
 
@@ -225,7 +228,7 @@ export async function verifyYubiHsm(device: DeviceDir, ctx: VerifyContext): Prom
       } catch (err) {
         malformedFinding(err, attPath, rec, 'key', role);
       }
-      attestationChain(att, attPath, deviceCert?.cert, devicePath, chainOk, ctx, rec, role);
+      attestationChain(att, attPath, deviceCert, devicePath, chainOk, ctx, rec, role);
       attestationStatement(att, attPath, serial, rec, role, out);
     }
     publishedKeys(attested, files.get(`${s}_${role}_pubkey.pub`), pubPath, files.get(`${s}_${role}_pubkey.pem`), pemPath, rec, role, out);
@@ -236,20 +239,21 @@ export async function verifyYubiHsm(device: DeviceDir, ctx: VerifyContext): Prom
 function attestationChain(
   read: ReadCertificate,
   attPath: string,
-  deviceCert: X509Certificate | undefined,
+  device: ReadCertificate | undefined,
   devicePath: string,
   deviceChainOk: boolean,
   ctx: VerifyContext,
   rec: DeviceRecorder,
   role: Role,
 ): void {
-  if (!deviceCert) return; // the device certificate's finding stands for this chain too
+  if (!device) return; // the device certificate's finding stands for this chain too
   const att = read.cert;
   let ok = true;
-  if (att.issuer !== deviceCert.subject) {
-    rec.fail('chain', 'VERIFY_CHAIN_ISSUER', `${attPath}: issued by "${att.issuer}", not by the device certificate "${deviceCert.subject}"`, { role, file: attPath });
+  // The issuer name must be the device certificate's subject, byte for byte, as the device writes it.
+  if (!sameName(read.asn.tbsCertificate.issuer, device.asn.tbsCertificate.subject)) {
+    rec.fail('chain', 'VERIFY_CHAIN_ISSUER', `${attPath}: issued by "${att.issuer}", not by the device certificate "${device.cert.subject}"`, { role, file: attPath });
     ok = false;
-  } else if (!signedBy(read, deviceCert)) {
+  } else if (!signedBy(read, device)) {
     rec.fail('chain', 'VERIFY_CHAIN_SIGNATURE', `${attPath}: the signature does not verify with the device certificate ${devicePath}`, { role, file: attPath });
     ok = false;
   }
@@ -257,6 +261,7 @@ function attestationChain(
     rec.fail('chain', 'VERIFY_CHAIN_VALIDITY', `${attPath}: valid ${window(att)}, not at ${ctx.at.toISOString()}`, { role, file: attPath });
     ok = false;
   }
+  if (!criticalUnderstood(read, attPath, rec, role)) ok = false;
   if (ok && deviceChainOk) rec.pass('chain', role);
 }
 

@@ -14,7 +14,8 @@
  * a FrameAssembler that refuses more than one frame or more than the
  * device's message limit, and every exchange has a timeout.
  */
-import { untrustedText, YubiHsmError } from '../errors.ts';
+import { untrustedText } from '../../untrusted-text.ts';
+import { YubiHsmError } from '../errors.ts';
 import { FrameAssembler } from '../protocol/frame.ts';
 import type { Transport } from './transport.ts';
 

@@ -24,7 +24,8 @@
  * it against a fake device; `openUsbTransport` plugs in the real `usb`
  * package.
  */
-import { untrustedText, YubiHsmError } from '../errors.ts';
+import { untrustedText } from '../../untrusted-text.ts';
+import { YubiHsmError } from '../errors.ts';
 import { FrameAssembler, MAX_MESSAGE_BYTES } from '../protocol/frame.ts';
 import type { Transport } from './transport.ts';
 

@@ -6,7 +6,7 @@ import { DEFAULT_SO_PIN } from '../../../lib/pkcs11/pins.ts';
 import { SimulatedSmartCardHsm } from '../../../lib/pkcs11/simulator/smartcard-hsm.ts';
 import { openSimulatedToken } from '../../../lib/pkcs11/simulator/token.ts';
 import type { Token } from '../../../lib/pkcs11/token.ts';
-import { SoftHsmStore, softhsmModule } from './softhsm.ts';
+import { SoftHsmStore } from './softhsm.ts';
 
 /** The PINs a token has before the ceremony: the SmartCard-HSM factory values. */
 export const START = { soPin: DEFAULT_SO_PIN, userPin: '648219' } as const;
@@ -27,14 +27,14 @@ export interface Backend {
   cleanup(): void;
 }
 
-export function softhsmBackend(): Backend {
+export function softhsmBackend(module: string): Backend {
   let stores: SoftHsmStore[] = [];
   const store = (): SoftHsmStore => {
-    const s = new SoftHsmStore().use();
+    const s = new SoftHsmStore(module).use();
     stores.push(s);
     return s;
   };
-  const open = () => openPkcs11Token({ module: softhsmModule });
+  const open = () => openPkcs11Token({ module });
   return {
     name: 'SoftHSM2 through pkcs11js',
     expect: SOFTHSM2,

@@ -1,11 +1,13 @@
-// SoftHSM2 fixtures for the PKCS#11 tests: a private token directory per
-// test file, tokens made with softhsm2-util, and the rule on skipping.
-import { execFileSync } from 'node:child_process';
+// SoftHSM2 fixtures for the PKCS#11 tests and the bench: where the module is,
+// and a private token directory per store with tokens made in process through
+// pkcs11js (so no PIN is ever on an argv, not even a fixture's).
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pkcs11js from 'pkcs11js';
+import { paddedLabel } from '../../../lib/pkcs11/label.ts';
 
-/** Where distributions put SoftHSM2's module; RUNBOOK_SOFTHSM_MODULE overrides. */
+/** Where distributions put SoftHSM2's module. */
 const CANDIDATES = [
   '/usr/lib/softhsm/libsofthsm2.so', // Debian, Ubuntu
   '/usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so',
@@ -15,30 +17,13 @@ const CANDIDATES = [
   '/opt/homebrew/lib/softhsm/libsofthsm2.so', // macOS
 ];
 
-export const softhsmModule: string | undefined = process.env.RUNBOOK_SOFTHSM_MODULE ?? CANDIDATES.find((p) => existsSync(p));
-
-/** CI sets RUNBOOK_REQUIRE_SOFTHSM=1: there a missing SoftHSM2 is a failure, never a skip. */
-export const softhsmRequired = process.env.RUNBOOK_REQUIRE_SOFTHSM === '1';
-
 /**
- * True when the SoftHSM2 suites can run. When they cannot, say so loudly: a
- * quiet skip would let the real-implementation half of the contract go
- * untested without anyone noticing.
+ * The SoftHSM2 module, or undefined. RUNBOOK_SOFTHSM_MODULE overrides the
+ * search; set to the empty string it means "not installed", which is how the
+ * RUNBOOK_REQUIRE_SOFTHSM=1 failure is exercised on a machine that has it.
  */
-export function softhsmAvailable(): boolean {
-  if (softhsmModule) return true;
-  const banner = [
-    '',
-    '!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!',
-    '!!! SoftHSM2 is not installed: the PKCS#11 contract suite runs against the',
-    '!!! simulated SmartCard-HSM only. Install it (Debian: apt-get install',
-    '!!! softhsm2 opensc) or set RUNBOOK_SOFTHSM_MODULE to libsofthsm2.so.',
-    '!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!',
-    '',
-  ].join('\n');
-  process.stderr.write(banner);
-  return false;
-}
+export const softhsmModule: string | undefined =
+  process.env.RUNBOOK_SOFTHSM_MODULE !== undefined ? process.env.RUNBOOK_SOFTHSM_MODULE || undefined : CANDIDATES.find((p) => existsSync(p));
 
 export interface SoftHsmToken {
   readonly label: string;
@@ -55,8 +40,11 @@ export class SoftHsmStore {
   readonly dir: string;
   readonly conf: string;
 
-  constructor() {
-    this.dir = mkdtempSync(join(tmpdir(), 'runbook-softhsm-'));
+  constructor(
+    readonly module: string,
+    root: string = tmpdir(),
+  ) {
+    this.dir = mkdtempSync(join(root, 'runbook-softhsm-'));
     this.conf = join(this.dir, 'softhsm2.conf');
     writeFileSync(
       this.conf,
@@ -70,13 +58,28 @@ export class SoftHsmStore {
     return this;
   }
 
-  /** softhsm2-util --init-token --free: test fixture PINs on its argv are not secrets. */
+  /**
+   * What `softhsm2-util --init-token --free` does, in process: C_InitToken on
+   * the spare slot, then C_InitPIN as the SO. The module is finalized again
+   * before returning, so the code under test starts from its own C_Initialize.
+   */
   initToken(token: SoftHsmToken): void {
-    execFileSync(
-      'softhsm2-util',
-      ['--init-token', '--free', '--label', token.label, '--so-pin', token.soPin, '--pin', token.userPin],
-      { env: { ...process.env, SOFTHSM2_CONF: this.conf }, stdio: 'pipe' },
-    );
+    this.use();
+    const p11 = new pkcs11js.PKCS11();
+    p11.load(this.module);
+    p11.C_Initialize();
+    try {
+      const spare = p11.C_GetSlotList(true).find((slot) => (p11.C_GetTokenInfo(slot).flags & pkcs11js.CKF_TOKEN_INITIALIZED) === 0);
+      if (!spare) throw new Error(`SoftHSM2 at ${this.module} shows no spare slot`);
+      p11.C_InitToken(spare, token.soPin, paddedLabel(token.label));
+      const session = p11.C_OpenSession(spare, pkcs11js.CKF_SERIAL_SESSION | pkcs11js.CKF_RW_SESSION);
+      p11.C_Login(session, pkcs11js.CKU_SO, token.soPin);
+      p11.C_InitPIN(session, token.userPin);
+      p11.C_CloseSession(session);
+    } finally {
+      p11.C_Finalize();
+      p11.close();
+    }
   }
 
   remove(): void {

@@ -112,6 +112,8 @@ export interface DeviceSpec {
   readonly attest?: Partial<Record<Role, Partial<YubiHsmAttestation>>>;
   /** Extensions to drop from an attestation, per role (OIDs). */
   readonly omit?: Partial<Record<Role, string[]>>;
+  /** Extensions to add to an attestation, per role. */
+  readonly extra?: Partial<Record<Role, x509.Extension[]>>;
   /** The serial the device certificate names (subject and .2), if not `serial`. */
   readonly certSerial?: number;
   /** The device attestation key: RSA-2048 as on a real YubiHSM 2, or ECDSA P-256 (quicker to make; the default). */
@@ -158,7 +160,7 @@ export async function writeYubiHsm(ca: TestCa, products: string, spec: DeviceSpe
     const keys = await ecKeys(spec.curve);
     const info = { ...ceremonyAttestation(spec.serial, role), ...spec.attest?.[role] };
     const omit = new Set(spec.omit?.[role] ?? []);
-    const att = await issueAttestation(deviceCert, deviceKeys.privateKey, keys.publicKey, info, omit, rsa ? RSA_SHA256 : ECDSA_P256);
+    const att = await issueAttestation(deviceCert, deviceKeys.privateKey, keys.publicKey, info, omit, rsa ? RSA_SHA256 : ECDSA_P256, spec.extra?.[role]);
     const point = new Uint8Array(await subtle.exportKey('raw', keys.publicKey));
     points[role] = point;
     await writeFile(join(dir, `${s}_${role}_attestation.der`), new Uint8Array(att.rawData));
@@ -176,6 +178,7 @@ export async function issueAttestation(
   info: YubiHsmAttestation,
   omit: ReadonlySet<string> = new Set(),
   signingAlgorithm: typeof ECDSA_P256 | typeof RSA_SHA256 = ECDSA_P256,
+  extra: x509.Extension[] = [],
 ): Promise<x509.X509Certificate> {
   return x509.X509CertificateGenerator.create({
     serialNumber: nextSerial(),
@@ -186,7 +189,7 @@ export async function issueAttestation(
     signingAlgorithm,
     publicKey,
     signingKey: deviceKey,
-    extensions: attestationExtensions(info).filter((e) => !omit.has(e.type)),
+    extensions: [...attestationExtensions(info).filter((e) => !omit.has(e.type)), ...extra],
   });
 }
 

@@ -1,7 +1,7 @@
 // Text from the other end (a connector's status page, a USB serial
 // descriptor) reaches error messages only through untrustedText.
 import { describe, expect, it } from 'vitest';
-import { untrustedText } from '../../lib/yubihsm/errors.ts';
+import { untrustedText } from '../lib/untrusted-text.ts';
 
 describe('untrustedText', () => {
   it('escapes C0 and C1 controls, DEL and bidirectional overrides', () => {
