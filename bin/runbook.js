@@ -4,20 +4,23 @@
 // The sources are TypeScript and run from a fresh clone after `npm ci`, with
 // no build step to remember. A cold start through a TypeScript loader costs
 // ~200 ms before any of our code runs, so the CLI is bundled with esbuild into
-// .runbook/cli/ on first use and again whenever a source file is newer than
-// the bundle. The bundle is a cache, never a second source of truth: it is
-// rebuilt from lib/ and steps/ and is not committed.
-import { mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
+// .runbook/cli/<key>/ on first use. The key is a SHA-256 over the sources the
+// bundle is built from (their paths and bytes), not their modification
+// times: the code that runs is always the code `runbook digest` describes,
+// never a stale bundle, and a bundle is a cache, never a second source of
+// truth. It is not committed.
+import { createHash } from 'node:crypto';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
-const cacheDir = join(root, '.runbook', 'cli');
-const bundle = join(cacheDir, 'main.js');
+const cacheRoot = join(root, '.runbook', 'cli');
 
-/** Newest modification time of anything the bundle is built from. */
-function newestSource() {
-  let newest = statSync(join(root, 'package.json')).mtimeMs;
+/** SHA-256 (hex, first 32 digits) over everything the bundle is built from. */
+function sourceKey() {
+  const hash = createHash('sha256');
+  hash.update(readFileSync(join(root, 'package.json')));
   for (const dir of ['lib', 'steps']) {
     let names;
     try {
@@ -25,28 +28,28 @@ function newestSource() {
     } catch {
       continue;
     }
-    for (const name of names) {
-      if (!name.endsWith('.ts')) continue;
-      const m = statSync(join(root, dir, name)).mtimeMs;
-      if (m > newest) newest = m;
+    for (const name of names.filter((n) => n.endsWith('.ts')).sort()) {
+      hash.update(`\0${dir}/${name}\0`);
+      hash.update(readFileSync(join(root, dir, name)));
     }
   }
-  return newest;
+  return hash.digest('hex').slice(0, 32);
 }
 
-function bundleTime() {
+function exists(path) {
   try {
-    return statSync(bundle).mtimeMs;
+    statSync(path);
+    return true;
   } catch {
-    return -1;
+    return false;
   }
 }
 
-async function rebuild() {
+async function rebuild(dir) {
   const { build } = await import('esbuild');
-  // Build beside the cache and swap it in with one rename, so two commands
-  // starting at once never load a half-written bundle.
-  const temp = `${cacheDir}.${process.pid}.tmp`;
+  // Build beside the cache and move it into place with one rename, so two
+  // commands starting at once never load a half-written bundle.
+  const temp = `${dir}.${process.pid}.tmp`;
   await build({
     entryPoints: { main: join(root, 'lib', 'cli', 'main.ts') },
     outdir: temp,
@@ -59,21 +62,26 @@ async function rebuild() {
     sourcemap: 'inline',
     logLevel: 'error',
   });
-  mkdirSync(dirname(cacheDir), { recursive: true });
-  rmSync(cacheDir, { recursive: true, force: true });
   try {
-    renameSync(temp, cacheDir);
+    renameSync(temp, dir);
   } catch {
-    // Another process won the race with an equally fresh bundle.
+    // Another process won the race with the same bundle.
     rmSync(temp, { recursive: true, force: true });
+  }
+  // Bundles of earlier sources are of no further use.
+  for (const old of readdirSync(cacheRoot)) {
+    if (join(cacheRoot, old) !== dir && !old.endsWith('.tmp')) rmSync(join(cacheRoot, old), { recursive: true, force: true });
   }
 }
 
 async function load() {
-  if (bundleTime() >= newestSource()) return import(pathToFileURL(bundle).href);
+  const dir = join(cacheRoot, sourceKey());
+  const bundle = pathToFileURL(join(dir, 'main.js')).href;
+  if (exists(dir)) return import(bundle);
   try {
-    await rebuild();
-    return await import(pathToFileURL(bundle).href);
+    mkdirSync(cacheRoot, { recursive: true });
+    await rebuild(dir);
+    return await import(bundle);
   } catch {
     // A read-only install cannot keep a cache: compile on the fly instead.
     const { register } = await import('tsx/esm/api');
