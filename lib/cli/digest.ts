@@ -8,7 +8,7 @@ import type { CliContext } from './context.ts';
 export function register(program: Command, ctx: CliContext): void {
   program
     .command('digest')
-    .description('print one SHA-256 over the runbook and everything it executes (steps/, lib/, package-lock.json)')
+    .description('print one SHA-256 over the runbook and everything it executes (bin/, steps/, lib/, package.json, package-lock.json)')
     .argument('[file]', 'the runbook', 'RUNBOOK.md')
     .option('--verbose', "also print each file's SHA-256 (sha256sum format)")
     .option('--json', 'print the digest and the files as JSON')

@@ -65,8 +65,11 @@ export function register(program: Command, ctx: CliContext): void {
       // Ctrl-C between prompts stops the run before the next step (a prompt
       // handles its own Ctrl-C); a second one stops the process at once.
       const interrupt = new AbortController();
+      // Taken now: while a block runs, `process.exit` is the guard that
+      // refuses it to the block (lib/runbook/block-guard.ts).
+      const exit = process.exit.bind(process);
       const onSigint = () => {
-        if (interrupt.signal.aborted) process.exit(130);
+        if (interrupt.signal.aborted) exit(130);
         ctx.stderr.write('\nrunbook: stopping after the current operation (Ctrl-C again to stop at once)\n');
         interrupt.abort(new Error('interrupted by the operator'));
       };

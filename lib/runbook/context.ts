@@ -8,7 +8,8 @@
  * so the second YubiHSM 2's section never reads the first one's serial number.
  */
 import { createHash } from 'node:crypto';
-import { isAbsolute, relative, resolve } from 'node:path';
+import { realpath } from 'node:fs/promises';
+import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
 import type {
   CeremonySteps,
   Choice,
@@ -27,6 +28,7 @@ import type {
 import type { EventBus, PromptKind } from './events.ts';
 import { ExecuteError } from './execute-errors.ts';
 import { promptId, promptName, type AnswerOrigin, type Answered, type PromptScope, type PromptSource } from './prompts.ts';
+import type { Redactor } from './redact.ts';
 
 /** One section call. */
 export interface Frame {
@@ -60,6 +62,8 @@ export interface ContextOptions {
   readonly signal: AbortSignal;
   /** Writes a product create-exclusive and atomically (lib/products/write.ts). */
   readonly writeProduct: (path: string, data: Uint8Array | string) => Promise<void>;
+  /** Told every secret the operator types, so that no report of the run repeats it. */
+  readonly redactor: Redactor;
 }
 
 /** The executor's handle on the context: where the run is. */
@@ -188,10 +192,12 @@ export class RunContext implements RunbookContext {
   async writeProduct(relativePath: string, data: Uint8Array | string): Promise<string> {
     const root = resolve(this.productsDir);
     const path = resolve(root, relativePath);
-    const rel = relative(root, path);
-    if (rel === '' || rel.startsWith('..') || isAbsolute(rel)) {
-      throw new ExecuteError('PRODUCT_PATH_OUTSIDE', `step ${this.step.id}: product path ${relativePath} is not inside ${root}`);
-    }
+    const outside = () => new ExecuteError('PRODUCT_PATH_OUTSIDE', `step ${this.step.id}: product path ${relativePath} is not inside ${root}`);
+    if (!isInside(root, path)) throw outside();
+    // A symbolic link inside the products directory (to /etc, to another
+    // ceremony's products) must not carry a product out of it: the directory
+    // the file lands in, as the system resolves it, must be inside too.
+    if (!isInside(await realDirectory(root), await realDirectory(dirname(path)), true)) throw outside();
     await this.#options.writeProduct(path, data);
     const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
     await this.#options.events.emit({
@@ -230,6 +236,7 @@ export class RunContext implements RunbookContext {
     const ref = { step: this.step.id, call: this.frame.call };
     await this.#options.events.emit({ type: 'prompt.asked', ...ref, prompt: id, kind, message });
     const answer = await source(this.frame.scope);
+    if (kind === 'secret' && typeof answer.value === 'string') this.#options.redactor.add(answer.value);
     const origin: AnswerOrigin = answer.origin;
     await this.#options.events.emit({
       type: 'prompt.answered',
@@ -252,6 +259,30 @@ export class RunContext implements RunbookContext {
 
   #promptId(message: string, options: PromptOptions): string {
     return promptId(this.step.id, options.name ?? promptName(message));
+  }
+}
+
+/** True when `path` is `root` itself (if `orSame`) or below it. Both absolute and resolved. */
+function isInside(root: string, path: string, orSame = false): boolean {
+  const rel = relative(root, path);
+  if (rel === '') return orSame;
+  return rel !== '..' && !rel.startsWith(`..${sep}`) && !isAbsolute(rel);
+}
+
+/**
+ * The real path of `dir`: that of its deepest existing ancestor, with the
+ * rest appended (the missing directories are created by the write, and
+ * cannot be links yet).
+ */
+async function realDirectory(dir: string): Promise<string> {
+  const missing: string[] = [];
+  for (let at = dir; ; at = dirname(at)) {
+    try {
+      return resolve(await realpath(at), ...missing);
+    } catch {
+      if (dirname(at) === at) return dir;
+      missing.unshift(relative(dirname(at), at));
+    }
   }
 }
 

@@ -1,6 +1,8 @@
 /**
  * One SHA-256 over everything that executes in a ceremony: the runbook, the
- * ceremony steps (steps/), the library (lib/) and the dependency lock
+ * ceremony steps (steps/), the library (lib/), the command that starts them
+ * (bin/, which also decides what code is loaded), the package manifest
+ * (package.json: module type, entry points) and the dependency lock
  * (package-lock.json). A ceremony pins this value in advance, as the seed's
  * pre-ceremony pinned its binaries' hashes, so witnesses can confirm that the
  * runbook being run is the one that was reviewed.
@@ -18,7 +20,7 @@ import { projectRoot } from '../paths.ts';
 import { RunbookFormatError } from './errors.ts';
 
 /** The trees and files, relative to the project root, whose code runs in a ceremony. */
-export const EXECUTED = ['steps', 'lib', 'package-lock.json'] as const;
+export const EXECUTED = ['bin', 'steps', 'lib', 'package.json', 'package-lock.json'] as const;
 
 export interface DigestEntry {
   /** `/`-separated, relative to the project root. */

@@ -9,7 +9,9 @@
  * the next step, never after it.
  *
  * Events never carry a secret: a prompt for a password or PIN is recorded as
- * asked and answered, never with what was typed.
+ * asked and answered, never with what was typed, and a secret that a block
+ * prints or puts in an error is redacted before any observer sees it
+ * (redact.ts).
  */
 import type { StepParams } from './api.ts';
 import type { AnswerOrigin } from './prompts.ts';
@@ -132,18 +134,26 @@ export class EventBus {
   readonly #observers: readonly RunObserver[];
   readonly #view: RunView;
   readonly #clock: () => Date;
+  readonly #redact: (body: RunEventBody) => RunEventBody;
   #seq = 0;
   #chain: Promise<void> = Promise.resolve();
   #failure: { error: unknown } | undefined;
 
-  constructor(observers: readonly RunObserver[], view: RunView = NO_VIEW, clock: () => Date = () => new Date()) {
+  /** `redact` runs over every event before any observer sees it (redact.ts: the run's secrets). */
+  constructor(
+    observers: readonly RunObserver[],
+    view: RunView = NO_VIEW,
+    clock: () => Date = () => new Date(),
+    redact: (body: RunEventBody) => RunEventBody = (body) => body,
+  ) {
     this.#observers = observers;
     this.#view = view;
     this.#clock = clock;
+    this.#redact = redact;
   }
 
   emit(body: RunEventBody): Promise<void> {
-    const event = { ...body, seq: ++this.#seq, at: this.#clock().toISOString() } as RunEvent;
+    const event = { ...this.#redact(body), seq: ++this.#seq, at: this.#clock().toISOString() } as RunEvent;
     const next = this.#chain.then(async () => {
       if (this.#failure) return;
       for (const observer of this.#observers) await observer.onEvent(event, this.#view);

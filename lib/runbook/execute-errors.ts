@@ -13,6 +13,10 @@ export type ExecuteErrorCode =
   | 'BLOCK_COMPILE_FAILED'
   /** A code block threw: the run stops at that step. */
   | 'STEP_FAILED'
+  /** A code block called `process.exit`, which would end the run without its record (block-guard.ts). */
+  | 'STEP_EXIT_REFUSED'
+  /** A code block awaits something nothing is left to settle: the process would quietly exit (block-guard.ts). */
+  | 'STEP_STALLED'
   /** The operator reported that a step performed by hand failed. */
   | 'STEP_REPORTED_FAILED'
   /** A block called `ctx.abort(reason)`. */

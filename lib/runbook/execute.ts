@@ -24,12 +24,14 @@
  * very step.
  */
 import type { CeremonySteps } from './api.ts';
+import { BlockExitRefused, BlockStalled, guardBlock } from './block-guard.ts';
 import { compileRunbook, type CompiledBlock } from './compile.ts';
 import { EndOfRunbook, RunContext, type Frame } from './context.ts';
 import { EventBus, type RunObserver } from './events.ts';
 import { ExecuteError } from './execute-errors.ts';
 import { allSteps, findSection, type CodeBlock, type GoTo, type Runbook, type Section, type Step } from './model.ts';
 import type { PromptSource } from './prompts.ts';
+import { Redactor } from './redact.ts';
 import { isRunbookError } from '../errors.ts';
 
 export interface ExecuteOptions {
@@ -85,6 +87,8 @@ class Run {
   readonly #options: ExecuteOptions;
   readonly #bus: EventBus;
   readonly #abort = new AbortController();
+  /** The secrets typed in this run, kept out of every event and error. */
+  readonly #redactor = new Redactor();
   #ctx!: RunContext;
   #blocks!: ReadonlyMap<string, CompiledBlock>;
   #calls = 0;
@@ -96,7 +100,12 @@ class Run {
 
   constructor(options: ExecuteOptions) {
     this.#options = options;
-    this.#bus = new EventBus(options.observers ?? [], { known: () => (this.#ctx as RunContext | undefined)?.known() ?? {} });
+    this.#bus = new EventBus(
+      options.observers ?? [],
+      { known: () => (this.#ctx as RunContext | undefined)?.known() ?? {} },
+      undefined,
+      (body) => this.#redactor.event(body),
+    );
     this.#skipping = options.from;
   }
 
@@ -124,6 +133,7 @@ class Run {
       steps: this.#options.steps ?? {},
       signal: this.#abort.signal,
       writeProduct,
+      redactor: this.#redactor,
     });
 
     const { digest } = this.#options;
@@ -353,26 +363,35 @@ class Run {
     await this.#invoke(step, block);
   }
 
-  /** Calls a block; its failure becomes STEP_FAILED at the block's Markdown line. */
+  /**
+   * Calls a block; its failure stops the run at the block's Markdown line:
+   * STEP_FAILED for what the block threw, the context's own code (a missing
+   * answer, a value never set, a product path outside) for the context's
+   * errors, and STEP_EXIT_REFUSED or STEP_STALLED for what block-guard.ts
+   * refuses. No message repeats a secret typed during the run.
+   */
   async #invoke(step: Step, block: CodeBlock): Promise<unknown> {
     const compiled = this.#blocks.get(block.id);
     if (!compiled) throw new ExecuteError('BLOCK_COMPILE_FAILED', `block ${block.id} was not compiled`);
     this.#interrupted(step);
     try {
-      return await compiled.run(this.#ctx, this.#ctx.params);
+      return await guardBlock(() => compiled.run(this.#ctx, this.#ctx.params));
     } catch (err) {
-      // ctx.end(), ctx.abort() and the context's own errors (a missing
-      // answer, a value never set) already say what happened.
-      if (err instanceof EndOfRunbook || err instanceof ExecuteError) throw err;
+      // ctx.end() is how a block ends the ceremony, not a failure.
+      if (err instanceof EndOfRunbook) throw err;
       const located = compiled.locate(err);
       const at = { file: block.position.file, ...(located ?? { line: block.position.line, column: block.position.column }) };
-      const reason = err instanceof Error ? err.message : String(err);
+      const where = `${at.file}:${at.line}:${at.column}: step ${step.id}`;
+      const cause = this.#redactor.error(err);
+      if (err instanceof ExecuteError) {
+        if (err.at) throw err;
+        throw new ExecuteError(err.code, `${at.file}:${at.line}:${at.column}: ${this.#redactor.text(err.message)}`, { cause, step: step.id, at });
+      }
+      if (err instanceof BlockExitRefused) throw new ExecuteError('STEP_EXIT_REFUSED', `${where}: ${err.message}`, { cause, step: step.id, at });
+      if (err instanceof BlockStalled) throw new ExecuteError('STEP_STALLED', `${where}: ${err.message}`, { cause, step: step.id, at });
+      const reason = this.#redactor.text(shown(err));
       const code = isRunbookError(err) ? ` [${err.code}]` : '';
-      throw new ExecuteError('STEP_FAILED', `${at.file}:${at.line}:${at.column}: step ${step.id} failed: ${reason}${code}`, {
-        cause: err,
-        step: step.id,
-        at,
-      });
+      throw new ExecuteError('STEP_FAILED', `${where} failed: ${reason}${code}`, { cause, step: step.id, at });
     }
   }
 
@@ -380,6 +399,15 @@ class Run {
     if (this.#abort.signal.aborted) {
       throw new ExecuteError('RUN_INTERRUPTED', `the run was interrupted before step ${step.id} finished`, { cause: this.#abort.signal.reason });
     }
+  }
+}
+
+/** What a block threw, as text. A block may throw anything, even a value that refuses to become a string. */
+function shown(err: unknown): string {
+  try {
+    return err instanceof Error ? String(err.message) : String(err);
+  } catch {
+    return `a thrown ${typeof err} that cannot be shown as text`;
   }
 }
 
@@ -397,5 +425,5 @@ function conditionQuestion(step: Step): string {
 
 function describe(err: unknown): { code: string; message: string } {
   if (isRunbookError(err)) return { code: err.code, message: err.message };
-  return { code: 'INTERNAL', message: err instanceof Error ? err.message : String(err) };
+  return { code: 'INTERNAL', message: shown(err) };
 }

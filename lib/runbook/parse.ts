@@ -23,7 +23,7 @@ import { parseExpected } from './expected.ts';
 import { parseFrontMatter } from './inventory.ts';
 import type { CodeBlock, GoTo, Runbook, Section, SectionParam, SourcePosition, Step, StepKind, TextBlock } from './model.ts';
 import { Slugger } from './slug.ts';
-import { readRunbookSource } from './source.ts';
+import { readRunbookSource, splitLines } from './source.ts';
 
 export interface ParseResult {
   readonly runbook: Runbook;
@@ -52,7 +52,7 @@ export function parseRunbook(source: string, file: string): ParseResult {
   // `<details>` must not turn into prose).
   markdown ??= new MarkdownIt({ html: true });
   const tokens = markdown.parse(front.body, {});
-  const parser = new Parser(file, front.body.split(/\r?\n/), tokens);
+  const parser = new Parser(file, splitLines(front.body), tokens);
   const sections = parser.run();
   const entry = sections.find((s) => s.steps.length > 0)?.slug;
   return {
@@ -94,11 +94,9 @@ class Parser {
       const current = sections[sections.length - 1];
       if (t.type === 'heading_open') {
         const inline = tokens[i + 1];
-        // The slug is taken from the heading's text as rendered: inner runs of
-        // spaces are kept (GitHub turns each into a hyphen).
-        const title = inline?.type === 'inline' ? segments(inline).map((x) => x.text).join('').trim() : '';
+        const title = inline?.type === 'inline' ? plain(segments(inline)) : '';
         sections.push({
-          slug: this.slugger.slug(title),
+          slug: this.slugger.slug(inline?.type === 'inline' ? headingText(inline) : ''),
           title,
           level: Number(t.tag.slice(1)),
           position: this.lineStart(t.map?.[0] ?? 0),
@@ -146,6 +144,11 @@ class Parser {
         const sub = this.list(k, `${ordinal}.`, slug);
         substeps.push(...sub.steps);
         k = sub.close;
+      } else if (t.type === 'heading_open') {
+        // Not a section, but GitHub anchors it: it takes its slug, so that
+        // later repeats of the same heading are numbered as GitHub numbers them.
+        const text = tokens[k + 1];
+        if (text?.type === 'inline') this.slugger.slug(headingText(text));
       } else if (t.type === 'inline') inline ??= t;
       else if (t.type === 'fence') fences.push(t);
     }
@@ -245,7 +248,7 @@ class Parser {
     for (const f of fences) {
       const { lang, attrs } = this.fence(f);
       const kindOf = fenceKind(lang);
-      const fence = this.lineStart(f.map?.[0] ?? 0);
+      const fence = this.fenceStart(f);
       const position = { file: this.file, line: fence.line + 1, column: fence.column };
       if (kindOf === 'code') {
         let id = attrs['id'];
@@ -284,13 +287,13 @@ class Parser {
     const { lang, attrs } = this.fence(f);
     const kind = fenceKind(lang);
     if (kind === 'code' || (kind === 'text' && (attrs['output'] === true || attrs['files'] === true))) {
-      this.diagnostics.push(diagnostic('BLOCK_OUTSIDE_STEP', this.lineStart(f.map?.[0] ?? 0), 'code, output and file blocks belong inside a step (indent them under its list item)'));
+      this.diagnostics.push(diagnostic('BLOCK_OUTSIDE_STEP', this.fenceStart(f), 'code, output and file blocks belong inside a step (indent them under its list item)'));
     }
   }
 
   /** Checks a fence's closing line and attributes; returns its language and valid attributes. */
   private fence(f: Token): { lang: string; attrs: Record<string, string | true> } {
-    const at = this.lineStart(f.map?.[0] ?? 0);
+    const at = this.fenceStart(f);
     const [from, to] = f.map ?? [0, 0];
     // markdown-it closes a fence at the end of the document (or of its list
     // item) when the closing fence is missing: the block would silently
@@ -299,7 +302,7 @@ class Parser {
       this.diagnostics.push(diagnostic('FENCE_UNTERMINATED', at, `the fence opened here is never closed with ${f.markup}`));
     }
     const info = parseInfo(f.info);
-    const infoColumn = (this.lines[from] ?? '').indexOf(f.markup) + f.markup.length + 1;
+    const infoColumn = at.column + f.markup.length;
     for (const p of info.problems) {
       this.diagnostics.push(diagnostic(p.code, { file: this.file, line: at.line, column: infoColumn + p.offset }, p.message));
     }
@@ -349,6 +352,20 @@ class Parser {
       if (t.level === level && t.type === type) return k;
     }
     return tokens.length - 1;
+  }
+
+  /**
+   * Where a fence's opening markup is. Not the line's first character: a
+   * step may open with its fence (`2. ```ts …`), and the code below it is
+   * indented to the fence, not to the list marker.
+   */
+  private fenceStart(f: Token): SourcePosition {
+    const line0 = f.map?.[0] ?? 0;
+    const text = this.lines[line0] ?? '';
+    // The opening markup is the first run of the fence character after any
+    // list markers and blockquote marks on the line.
+    const column = text.search(f.markup[0] === '~' ? /~~~/ : /```/);
+    return column < 0 ? this.lineStart(line0) : { file: this.file, line: line0 + 1, column: column + 1 };
   }
 
   /** The first non-blank character of a 0-based line. */
@@ -413,6 +430,22 @@ function segments(inline: Token): Segment[] {
     else out.push({ kind, text });
   }
   return out;
+}
+
+/**
+ * A heading's text as GitHub's renderer holds it when it makes the anchor:
+ * what the reader sees, spaces kept as written (an `&#x20;` at either end
+ * too), line breaks of a multi-line Setext heading as line breaks (which the
+ * slug then drops), images without their alt text, HTML tags without
+ * themselves.
+ */
+function headingText(inline: Token): string {
+  let text = '';
+  for (const c of inline.children ?? []) {
+    if (c.type === 'text' || c.type === 'code_inline') text += c.content;
+    else if (c.type === 'softbreak' || c.type === 'hardbreak') text += '\n';
+  }
+  return text;
 }
 
 /** Plain text of runs: markup removed, whitespace collapsed. */

@@ -1,12 +1,14 @@
 /**
- * GitHub's heading anchors (the algorithm of github-slugger, which GitHub's
- * renderer uses), so that `[Provisioning the YubiHSM 2](#provisioning-the-yubihsm-2)`
- * in RUNBOOK.md works both for `runbook` and for a reader on GitHub:
- * lowercase; drop every character that is not a letter, mark, digit,
- * connector (`_`), space or hyphen; each space becomes a hyphen. A repeated
- * slug gets `-1`, `-2`, … in document order.
+ * GitHub's heading anchors (the algorithm of github-slugger, which mirrors
+ * GitHub's renderer), so that `[Provisioning the YubiHSM 2](#provisioning-the-yubihsm-2)`
+ * in RUNBOOK.md works both for `runbook` and for a reader on GitHub: the
+ * heading's text as rendered (not trimmed), lowercased; every character
+ * dropped except letters, marks, decimal and letter numbers (`2`, `Ⅻ`, not
+ * `½` or `①`), connector punctuation (`_`), other alphabetic characters
+ * (`Ⓐ`), spaces and `-`; then each space becomes a hyphen. A repeated slug
+ * gets `-1`, `-2`, … in document order.
  */
-const DROPPED = /[^\p{L}\p{M}\p{N}\p{Pc} -]/gu;
+const DROPPED = /[^\p{L}\p{M}\p{Nd}\p{Nl}\p{Pc}\p{Alphabetic} -]/gu;
 
 export function slugify(title: string): string {
   return title.toLowerCase().replace(DROPPED, '').replace(/ /g, '-');

@@ -48,6 +48,18 @@ export function decodeRunbook(file: string, bytes: Uint8Array): { source: string
   return { source };
 }
 
+/**
+ * Line ends as markdown-it (and CommonMark) reads them: CRLF, LF or a lone
+ * CR. Splitting any other way numbers lines differently from the parser's
+ * token maps.
+ */
+export const LINE_END = /\r\n?|\n/;
+
+/** The lines of a runbook, numbered as the parser numbers them (index 0 is line 1). */
+export function splitLines(text: string): string[] {
+  return text.split(LINE_END);
+}
+
 function countLines(bytes: Uint8Array): number {
   let n = 1;
   for (const b of bytes) if (b === 0x0a) n++;

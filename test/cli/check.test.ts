@@ -46,4 +46,27 @@ describe('runbook check', () => {
     expect(r.stdout).toBe('');
     expect(r.code).toBe(0);
   });
+
+  // Bad input of every kind: each one a finding with its code and line,
+  // never a stack trace, never a hang.
+  it.each([
+    ['empty.md', 'FILE_EMPTY', 1],
+    ['binary.md', 'FILE_BINARY', 3],
+    ['directory.md', 'FILE_IS_DIRECTORY', 1],
+    ['no-such-runbook.md', 'FILE_NOT_FOUND', 1],
+    ['front-matter-yaml.md', 'FRONT_MATTER_YAML', 7],
+    ['fence-unterminated.md', 'FENCE_UNTERMINATED', 25],
+    ['code-syntax.md', 'CODE_SYNTAX', 26],
+    ['code-type.md', 'CODE_TYPE', 27],
+    ['goto-target-missing.md', 'GOTO_TARGET_MISSING', 15],
+  ])('%s: %s at line %i, exit 1, no stack trace', async (name, code, line) => {
+    const file = fixture(name);
+    const r = await runCli(['check', file]);
+    expect(r.code).toBe(1);
+    expect(r.stdout.split('\n')[0]).toMatch(new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}:${line}:\\d+ ${code} `));
+    expect(r.stdout + r.stderr).not.toMatch(/^\s+at /m);
+    const json = JSON.parse((await runCli(['check', '--json', file])).stdout) as { ok: boolean; diagnostics: { code: string; line: number }[] };
+    expect(json.ok).toBe(false);
+    expect(json.diagnostics[0]).toMatchObject({ code, line });
+  });
 });

@@ -1,5 +1,6 @@
 // `runbook run` end to end through the CLI entry point, unattended (answers
 // file), as CI and the rehearsal use it.
+import { execFile } from 'node:child_process';
 import { copyFile, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -162,5 +163,38 @@ describe('runbook run', () => {
     expect(again.code).toBe(1);
     expect(errorCode(again.stderr)).toBe('TRANSCRIPT_EXISTS');
     expect((await verifyTranscript(transcript, { head: head![2]! })).records).toBe(verified.records);
+  });
+
+  // Only a real process can run out of work: these go through bin/runbook.js,
+  // as the operator starts it.
+  describe('in its own process', () => {
+    const runbookProcess = (argv: readonly string[]) =>
+      new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+        execFile(process.execPath, [projectPath('bin', 'runbook.js'), ...argv], { timeout: 60_000 }, (err, stdout, stderr) =>
+          resolve({ code: err ? (typeof err.code === 'number' ? err.code : null) : 0, stdout, stderr }),
+        );
+      });
+
+    it('a block waiting on a promise nothing settles fails the run and closes the transcript, rather than exiting quietly', async () => {
+      const dir = await tempDir();
+      const file = join(dir, 'RUNBOOK.md');
+      await writeFile(file, `${FRONT_MATTER}\n# Start\n\n1. **DO** wait:\n\n   \`\`\`ts {id=start.wait}\n   await new Promise(() => {});\n   \`\`\`\n`);
+      const transcript = join(dir, 'transcript.jsonl');
+      const { code, stdout, stderr } = await runbookProcess(['run', file, '--answers', fixture('ceremony.answers.yaml'), '--transcript', transcript]);
+      expect(errorCode(stderr)).toBe('STEP_STALLED');
+      expect(code).toBe(1);
+      expect(stdout).toContain('run FAILED at step start.wait (STEP_STALLED)');
+      const { events } = await verifyTranscript(transcript);
+      expect(events.at(-1)).toMatchObject({ type: 'run.finished', outcome: 'failed', error: { code: 'STEP_STALLED' } });
+    });
+
+    it('a block calling process.exit(0) fails the run with status 1', async () => {
+      const dir = await tempDir();
+      const file = join(dir, 'RUNBOOK.md');
+      await writeFile(file, `${FRONT_MATTER}\n# Start\n\n1. **DO** leave:\n\n   \`\`\`ts {id=start.leave}\n   process.exit(0);\n   \`\`\`\n`);
+      const { code, stderr } = await runbookProcess(['run', file, '--answers', fixture('ceremony.answers.yaml')]);
+      expect(errorCode(stderr)).toBe('STEP_EXIT_REFUSED');
+      expect(code).toBe(1);
+    });
   });
 });

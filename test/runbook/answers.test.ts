@@ -1,9 +1,11 @@
 // Scripted answers: the YAML file that lets a run go unattended (the
 // rehearsal, CI). An unanswered prompt must fail at once with its id, never wait.
+import { readFileSync } from 'node:fs';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { projectPath } from '../../lib/paths.ts';
 import { loadAnswersFile, lookupAnswer, parseAnswers, ScriptedPromptSource } from '../../lib/runbook/answers.ts';
 import type { ExecuteError } from '../../lib/runbook/execute-errors.ts';
 
@@ -199,5 +201,17 @@ describe('ScriptedPromptSource', () => {
     expect((await source('destructive:\n  - yubihsm.reset\n').confirm(request)).value).toBe(true);
     await expect(source('answers:\n  yubihsm.reset/destructive: yes\n  "*": yes\n').confirm(request)).toThrowWithCode('DESTRUCTIVE_UNCONFIRMED');
     await expect(source('destructive:\n  - yubihsm.reset.other\n').confirm(request)).toThrowWithCode('DESTRUCTIVE_UNCONFIRMED');
+  });
+});
+
+describe('docs/FORMAT.md', () => {
+  it('shows an answers file that follows the format', () => {
+    const doc = readFileSync(projectPath('docs', 'FORMAT.md'), 'utf8');
+    const example = /\*\*Answers files\.\*\*[\s\S]*?```yaml\n([\s\S]*?)```/.exec(doc)?.[1];
+    expect(example).toBeDefined();
+    const file = parseAnswers(example!, 'FORMAT.md');
+    expect(lookupAnswer(file, 'yubihsm.serial/serial', { hsm: 'YubiHSM2-2' })?.value).toBe('7550099');
+    expect(lookupAnswer(file, 'provisioning-the-yubihsm-2.7/done', {})?.value).toBe('done');
+    expect([...file.destructive]).toEqual(['yubihsm.reset']);
   });
 });

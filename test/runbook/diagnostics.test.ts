@@ -1,10 +1,11 @@
 // One fixture per diagnostic code: `runbook check` must report that code at
 // that line, and nothing else (a cascade of echoes would bury the cause).
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { projectPath } from '../../lib/paths.ts';
 import { checkRunbook } from '../../lib/runbook/check/index.ts';
 import { FORMAT_CODES, type FormatCode } from '../../lib/runbook/errors.ts';
 import { MAX_RUNBOOK_BYTES } from '../../lib/runbook/source.ts';
@@ -114,5 +115,10 @@ describe('runbook check: one fixture per code', () => {
   it('every code has a case above', () => {
     const covered = new Set<string>([...CASES.map((c) => c.code), 'SECTION_PARAMS_MALFORMED', 'FILE_UNREADABLE', 'FILE_TOO_LARGE']);
     expect(FORMAT_CODES.filter((code) => !covered.has(code))).toEqual([]);
+  });
+
+  it('docs/FORMAT.md gives every code its meaning', () => {
+    const doc = readFileSync(projectPath('docs', 'FORMAT.md'), 'utf8');
+    expect(FORMAT_CODES.filter((code) => !doc.includes(`| \`${code}\` |`))).toEqual([]);
   });
 });

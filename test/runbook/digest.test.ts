@@ -18,6 +18,9 @@ beforeEach(() => {
   writeFileSync(join(root, 'lib', 'errors.ts'), 'errors\n');
   writeFileSync(join(root, 'steps', 'yubihsm.ts'), 'yubihsm\n');
   writeFileSync(join(root, 'package-lock.json'), '{}\n');
+  writeFileSync(join(root, 'package.json'), '{"type":"module"}\n');
+  mkdirSync(join(root, 'bin'));
+  writeFileSync(join(root, 'bin', 'runbook.js'), 'main\n');
   writeFileSync(join(root, 'node_modules', 'x', 'index.js'), 'not covered: the lock pins it\n');
   writeFileSync(join(root, 'README.md'), 'not executed\n');
 });
@@ -29,15 +32,25 @@ describe('digestRunbook', () => {
     // Built by hand: the manifest format is part of the contract (sha256sum -c).
     const manifest = [
       ['RUNBOOK.md', '# ceremony\n'],
+      ['bin/runbook.js', 'main\n'],
       ['lib/errors.ts', 'errors\n'],
       ['lib/runbook/parse.ts', 'parse\n'],
       ['package-lock.json', '{}\n'],
+      ['package.json', '{"type":"module"}\n'],
       ['steps/yubihsm.ts', 'yubihsm\n'],
     ]
       .map(([path, text]) => `${hex(text!)}  ${path}\n`)
       .join('');
     expect(d.manifest).toBe(manifest);
     expect(d.sha256).toBe(hex(manifest));
+  });
+
+  // Regression: the command that starts the run, and the manifest that says
+  // how modules load, execute too; a change to either changed nothing.
+  it.each([['bin/runbook.js'], ['package.json']])('changes when %s changes', async (path) => {
+    const before = (await digestRunbook(join(root, 'RUNBOOK.md'), root)).sha256;
+    writeFileSync(join(root, path), 'changed\n');
+    expect((await digestRunbook(join(root, 'RUNBOOK.md'), root)).sha256).not.toBe(before);
   });
 
   it('changes when a file changes, and when a file is only renamed', async () => {

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { runStaticRules } from '../../lib/runbook/check/rules.ts';
 import { FORMAT_CODES } from '../../lib/runbook/errors.ts';
 import { parseRunbook } from '../../lib/runbook/parse.ts';
-import { decodeRunbook } from '../../lib/runbook/source.ts';
+import { decodeRunbook, splitLines } from '../../lib/runbook/source.ts';
 
 const codes = new Set<string>(FORMAT_CODES);
 const FRONT = '---\ntitle: T\nhsms:\n  - id: YubiHSM2-1\n    kind: yubihsm2\n    keyType: P-256\n---\n';
@@ -20,7 +20,8 @@ const fragment = fc.constantFrom(
 function checkAll(source: string) {
   const { runbook, diagnostics } = parseRunbook(source, 'R.md');
   const all = [...diagnostics, ...runStaticRules(runbook)];
-  const lines = source.split('\n').length;
+  // Counted as the Markdown parser counts them: a lone CR ends a line too.
+  const lines = splitLines(source).length;
   for (const d of all) {
     expect(codes.has(d.code), d.code).toBe(true);
     expect(d.line).toBeGreaterThanOrEqual(1);
@@ -52,5 +53,14 @@ describe('hostile runbooks', () => {
   it('deep nesting does not overflow', () => {
     const deep = Array.from({ length: 200 }, (_, n) => `${'   '.repeat(n)}1. **DO** level ${n}\n`).join('');
     checkAll(`${FRONT}# S\n\n${deep}`);
+  });
+
+  it('never evaluates front matter that names another language (gray-matter would eval `---js`)', () => {
+    const marker = '__runbookFrontMatterEvaluated';
+    for (const open of ['---js', '---javascript', '--- js']) {
+      const { diagnostics } = parseRunbook(`${open}\n{ title: (globalThis.${marker} = true, 't') }\n---\n# S\n\n1. **END**\n`, 'R.md');
+      expect(diagnostics.map((d) => d.code)).toContain('FRONT_MATTER_MISSING');
+    }
+    expect(marker in globalThis).toBe(false);
   });
 });

@@ -158,4 +158,91 @@ describe('parseRunbook details', () => {
     const decoded = decodeRunbook('R.md', Buffer.from(`\uFEFF${FRONT}# S\n\n1. **END**\n`));
     expect('source' in decoded && parseRunbook(decoded.source, 'R.md').diagnostics).toEqual([]);
   });
+
+  // Regressions: anchors that differed from GitHub's, so a GO TO that works on
+  // GitHub was reported missing here, or the other way round.
+  describe('anchors as GitHub makes them from the rendered heading', () => {
+    const slugs = (body: string) => parse(body).runbook.sections.map((s) => s.slug);
+
+    it('keeps a space written as an entity at either end of the heading', () => {
+      expect(slugs('# &#x20;Start\n\n# End&#x20;\n')).toEqual(['-start', 'end-']);
+    });
+
+    it('drops the line break of a two-line Setext heading rather than making it a hyphen', () => {
+      expect(slugs('Provisioning the\nYubiHSM 2\n==========\n')).toEqual(['provisioning-theyubihsm-2']);
+    });
+
+    it('leaves out the alt text of an image and the tags of inline HTML', () => {
+      expect(slugs('# ![logo](logo.png) Keys <kbd>K</kbd>\n')).toEqual(['-keys-k']);
+    });
+
+    it('counts headings inside list items when numbering repeats', () => {
+      const { runbook: r } = parse('# Notes\n\n1. **DO** read:\n\n   ## Notes\n\n# Notes\n');
+      expect(r.sections.map((s) => s.slug)).toEqual(['notes', 'notes-2']);
+    });
+  });
+
+  it('places a block whose fence opens its step at the fence, not at the list marker', () => {
+    const { runbook: r, diagnostics: d } = parse('# S\n\n1. ```ts {id=s.first}\n   ctx.say("x");\n   ```\n');
+    expect(r.sections[0]?.steps[0]?.code).toMatchObject({ fence: { line: 10, column: 4 }, position: { line: 11, column: 4 } });
+    // Such a step has no verb: that finding still points at the item.
+    expect(d.map((x) => [x.code, x.line, x.column])).toEqual([['STEP_VERB_MISSING', 10, 1]]);
+  });
+
+  it('reports a block without an id at its fence when the fence opens the step', () => {
+    const { diagnostics: d } = parse('# S\n\n1. **DO** a\n2. ```ts\n   ctx.say("x");\n   ```\n');
+    expect(d.filter((x) => x.code === 'BLOCK_ID_MISSING').map((x) => [x.line, x.column])).toEqual([[11, 4]]);
+  });
+
+  it('counts a lone CR as a line end, as the Markdown parser does, for columns too', () => {
+    const { diagnostics: d, runbook: r } = parseRunbook(`${FRONT}# S\r\r1. **DO** a\r2. **GO TO** [S](#s)\r`, 'R.md');
+    expect(d).toEqual([]);
+    // `GO TO` starts at column 6 of `2. **GO TO** [X](#x)`.
+    expect(r.sections[0]?.steps[1]?.goto?.position).toMatchObject({ line: 11, column: 6 });
+  });
+
+  // Markdown that a renderer reads in more than one way: each must give the
+  // step, block and GO TO a reader sees on GitHub.
+  describe('tricky Markdown', () => {
+    const TARGET = '\n\n# T\n\n1. **END**\n';
+
+    it.each([
+      ['a link with a title', '1. **GO TO** [T](#t "the end")'],
+      ['a link in angle brackets', '1. **GO TO** [T](<#t>)'],
+      ['a reference link', '1. **GO TO** [T][end]\n\n[end]: #t'],
+    ])('GO TO through %s', (_, step) => {
+      const { runbook: r, diagnostics: d } = parse(`# S\n\n${step}${TARGET}`);
+      expect(d).toEqual([]);
+      expect(r.sections[0]?.steps[0]?.goto?.slug).toBe('t');
+    });
+
+    it.each([
+      ['a tilde fence', '~~~ts {id=s.a}\n   ctx.say("```");\n   ~~~', 'ctx.say("```");\n'],
+      ['a longer backtick fence holding a shorter one', '````ts {id=s.a}\n   ctx.say(`\n   ```\n   `);\n   ````', 'ctx.say(`\n```\n`);\n'],
+      ['no space before the attributes', '```ts{id=s.a}\n   ctx.say("a");\n   ```', 'ctx.say("a");\n'],
+      ['odd spacing in the attributes', '```ts   {  id=s.a    destructive  }  \n   ctx.say("a");\n   ```', 'ctx.say("a");\n'],
+    ])('a code block in %s', (_, fence, code) => {
+      const { runbook: r, diagnostics: d } = parse(`# S\n\n1. **DO** a:\n\n   ${fence}\n`);
+      expect(d).toEqual([]);
+      expect(r.sections[0]?.steps[0]?.code).toMatchObject({ id: 's.a', code });
+    });
+
+    it('an HTML comment hides the steps and blocks in it, as GitHub hides them', () => {
+      const { runbook: r, diagnostics: d } = parse('# S\n\n<!--\n1. **DO** hidden\n```ts {id=hidden}\nx\n```\n-->\n\n1. **END**\n');
+      expect(d).toEqual([]);
+      expect(r.sections[0]?.steps.map((s) => s.kind)).toEqual(['end']);
+    });
+
+    it('an output block in a sub-step of an IF belongs to that sub-step', () => {
+      const { runbook: r, diagnostics: d } = parse('# S\n\n1. **IF** a **THEN** b:\n   1. **DO** wait:\n\n      ```text {output}\n      ready\n      ```\n');
+      expect(d).toEqual([]);
+      expect(r.sections[0]?.steps[0]?.outputs).toEqual([]);
+      expect(r.sections[0]?.steps[0]?.substeps[0]?.outputs).toMatchObject([{ text: 'ready\n', position: { line: 14, column: 7 } }]);
+    });
+
+    it('a Setext heading is a section like any other', () => {
+      const { runbook: r } = parse('Start\n=====\n\n1. **END**\n');
+      expect(r.sections[0]).toMatchObject({ slug: 'start', title: 'Start', level: 1, position: { line: 8 } });
+    });
+  });
 });

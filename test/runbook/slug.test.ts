@@ -13,6 +13,13 @@ describe('GitHub heading slugs', () => {
     ['snake_case stays', 'snake_case-stays'],
     ['Über Größe', 'über-größe'],
     ['`code` in a heading', 'code-in-a-heading'],
+    // Regressions: github-slugger drops every number that is not a decimal
+    // or letter number, and keeps symbols that are alphabetic.
+    ['Step ½ of ① ²', 'step--of--'],
+    ['Phase Ⅻ', 'phase-ⅻ'],
+    ['Ⓐ circled', 'ⓐ-circled'],
+    ['en–dash — em', 'endash--em'],
+    ['I ♥ keys', 'i--keys'],
   ])('%s → %s', (title, slug) => {
     expect(slugify(title)).toBe(slug);
   });

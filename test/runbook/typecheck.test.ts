@@ -88,4 +88,34 @@ describe('typecheckBlocks', () => {
     const r = runbook('# S\n\n1. **DO** a\n   ```ts {id=a}\n   import { readFileSync } from "node:fs";\n   ```\n');
     expect((typecheckBlocks(r, { apiModule })).map((d) => d.line)).toEqual([12]);
   });
+
+  // Where a reviewer must look: the line and column in the Markdown, whatever
+  // the list nesting, line ends and indentation the block sits in.
+  describe('mapping to the Markdown line and column', () => {
+    const positions = (body: string) => typecheckBlocks(parseRunbook(FRONT + body, 'R.md').runbook, { apiModule }).map((d) => [d.code, d.line, d.column]);
+    const nested = '# S\n\n1. **DO** a\n   1. **DO** b\n      1. **DO** c\n\n         ```ts {id=deep}\n         const n: number = ctx.serial;\n         ```\n';
+
+    it('a block three list levels deep', () => {
+      // Line 15 `         const n: number = …`: `n` is at column 16.
+      expect(positions(nested)).toEqual([['CODE_TYPE', 15, 16]]);
+    });
+
+    it('the same with Windows line ends', () => {
+      expect(positions(nested.replace(/\n/g, '\r\n'))).toEqual([['CODE_TYPE', 15, 16]]);
+    });
+
+    it('old Mac line ends (a lone CR), which Markdown also counts as line ends', () => {
+      expect(positions(nested.replace(/\n/g, '\r'))).toEqual([['CODE_TYPE', 15, 16]]);
+    });
+
+    it('a block indented with tabs', () => {
+      // Line 13 `\tconst n: number = …`: `n` is the 8th character.
+      expect(positions('# S\n\n1.\t**DO** a\n\n\t```ts {id=tab}\n\tconst n: number = ctx.serial;\n\t```\n')).toEqual([['CODE_TYPE', 13, 8]]);
+    });
+
+    it('a step that opens with its fence, on the list marker line', () => {
+      // Line 11 `   const n: number = …`, under `1. ```ts`: `n` is at column 10.
+      expect(positions('# S\n\n1. ```ts {id=first}\n   const n: number = ctx.serial;\n   ```\n')).toEqual([['CODE_TYPE', 11, 10]]);
+    });
+  });
 });

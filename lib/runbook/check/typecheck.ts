@@ -15,6 +15,7 @@ import type * as TS from 'typescript';
 import { projectPath, projectRoot } from '../../paths.ts';
 import { diagnostic, type Diagnostic } from '../diagnostics.ts';
 import { allCodeBlocks, type CodeBlock, type Runbook } from '../model.ts';
+import { splitLines } from '../source.ts';
 import { API_MODULE, mapToMarkdown, wrapBlock, type WrappedBlock } from '../wrap.ts';
 import type { Checker } from './checker.ts';
 
@@ -87,7 +88,7 @@ export function typecheckBlocks(runbook: Runbook, options: TypecheckOptions = {}
   };
   const program = ts.createProgram({ rootNames: [...modules.keys()], options: compilerOptions, host });
 
-  const lines = runbook.source.split(/\r?\n/);
+  const lines = splitLines(runbook.source);
   const found: Diagnostic[] = [];
   for (const [name, { block, wrapped }] of modules) {
     const sf = program.getSourceFile(name);
