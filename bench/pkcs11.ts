@@ -1,10 +1,10 @@
 // The Nitrokey sequence of the ceremony ("Provisioning the Nitrokey HSM",
 // steps 4–22) on SoftHSM2: in process through pkcs11js, side by side with
-// the same sequence as the seed ran it, one pkcs11-tool (or openssl) process
+// the same sequence as the PSF runbook ran it, one pkcs11-tool (or openssl) process
 // per step. Figures only; nothing here asserts a time.
 //
 // Both sides get their PINs without an argv: pkcs11-tool reads them from the
-// environment with its `env:NAME` form. The seed put them on the argv, which
+// environment with its `env:NAME` form. The PSF runbook put them on the argv, which
 // costs the same and shows them to `ps`.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, statfsSync } from 'node:fs';
@@ -22,7 +22,7 @@ import { SoftHsmStore, softhsmModule } from '../test/pkcs11/support/softhsm.ts';
 
 const RUNS = 7;
 const PINS = { soPin: DEFAULT_SO_PIN, userPin: '648219', newSoPin: '0f1e2d3c4b5a6978', newUserPin: 'tuf-2020' } as const;
-/** pkcs11-tool processes in the seed's sequence (3 to provision, 2 per key), and openssl ones (1 per key). */
+/** pkcs11-tool processes in the PSF runbook's sequence (3 to provision, 2 per key), and openssl ones (1 per key). */
 const TOOL_PROCESSES = { 'pkcs11-tool': 7, openssl: 2 } as const;
 
 /** statfs f_type of tmpfs (linux/magic.h): a token store there never waits for a disk. */
@@ -147,7 +147,7 @@ export async function run(): Promise<void> {
   const module = softhsmModule;
   const missing = [module ? '' : 'SoftHSM2', ...['pkcs11-tool', 'openssl'].filter((t) => !onPath(t))].filter(Boolean);
   // P-256 only: pkcs11-tool 0.23 with OpenSSL 3 cannot --read-object a P-384
-  // public key ("cannot create EVP_PKEY"), so the seed's P-384 path cannot be
+  // public key ("cannot create EVP_PKEY"), so the PSF runbook's P-384 path cannot be
   // replayed with the tools installed here.
   const curve: Curve = 'P-256';
   const processes = TOOL_PROCESSES['pkcs11-tool'] + TOOL_PROCESSES.openssl;
@@ -179,7 +179,7 @@ export async function run(): Promise<void> {
       row === memory || !memory
         ? 'process start-up dominates the tools, and the in-process path pays it once'
         : `SoftHSM2 writes and syncs a file for every token object on both sides (against the store in memory: +${(row.ours - memory.ours).toFixed(1)} ms in process, ` +
-          `+${(row.tools - memory.tools).toFixed(1)} ms with the tools, the in-process share including the synced products the seed's openssl never synced), ` +
+          `+${(row.tools - memory.tools).toFixed(1)} ms with the tools, the in-process share including the synced products the PSF runbook's openssl never synced), ` +
           'so the slower the disk, the closer the ratio falls toward 1';
     console.log(`    in process is ${(row.tools / row.ours).toFixed(1)}x faster: ${why}`);
   }

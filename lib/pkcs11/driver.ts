@@ -23,7 +23,7 @@ import {
  * The Token interface over a real PKCS#11 module, through pkcs11js: OpenSC's
  * `opensc-pkcs11.so` for a Nitrokey HSM, SoftHSM2 in tests and benches.
  *
- * Everything the seed did with nitrohsm-provision and with pkcs11-tool
+ * Everything the PSF runbook did with nitrohsm-provision and with pkcs11-tool
  * invocations happens here in process, so no PIN is ever on an argv where
  * `ps` shows it.
  */

@@ -7,7 +7,7 @@ import { Pkcs11Error } from './errors.ts';
  * PKCS#11 v2.40 Current Mechanisms §2.3.3: CKA_EC_PARAMS holds the DER of the
  * curve (we use named curves only: an OBJECT IDENTIFIER) and CKA_EC_POINT the
  * DER of an ANSI X9.62 ECPoint, an OCTET STRING around the uncompressed point
- * 0x04 ‖ X ‖ Y. The seed's `pkcs11-tool --read-object --type pubkey` unwrapped
+ * 0x04 ‖ X ‖ Y. The PSF runbook's `pkcs11-tool --read-object --type pubkey` unwrapped
  * these into the `.pub` SubjectPublicKeyInfo; we do the same in process.
  *
  * The bytes come from the token and are treated as hostile: exactly one

@@ -13,7 +13,7 @@ import { untrustedText } from '../untrusted-text.ts';
 import { checkSerial } from './untrusted.ts';
 
 /**
- * "Provisioning the Nitrokey HSM", steps 19–22 (the seed's
+ * "Provisioning the Nitrokey HSM", steps 19–22 (the PSF runbook's
  * generate-nitrohsm-keys): generate the TUF root and targets key pairs on the
  * token and publish their public keys as ceremony products.
  */
@@ -22,9 +22,9 @@ export type KeyRole = 'root' | 'targets';
 
 export interface CeremonyKey {
   readonly role: KeyRole;
-  /** CKA_ID. The seed passed `--id 12` and `--id 13` to pkcs11-tool, which reads ids as hex. */
+  /** CKA_ID. The PSF runbook passed `--id 12` and `--id 13` to pkcs11-tool, which reads ids as hex. */
   readonly id: Uint8Array;
-  /** CKA_LABEL, as the seed's `--label`. */
+  /** CKA_LABEL, as the PSF runbook's `--label`. */
   readonly label: string;
 }
 
@@ -71,7 +71,7 @@ export async function generateCeremonyKeys(token: Token, options: GenerateOption
   checkSafeState(info, token.description);
   const serial = checkSerial(info.serial, token.description);
 
-  // The seed refused to overwrite an existing product. We check before
+  // The PSF runbook refused to overwrite an existing product. We check before
   // generating anything, so a refusal leaves the token untouched.
   const planned = CEREMONY_KEYS.map((key) => ({ key, files: productPaths(options.productsDir, serial, key.role) }));
   for (const { files } of planned) {
@@ -140,7 +140,7 @@ async function exportKey(token: Token, key: CeremonyKey, curve: Curve, files: { 
   if (onCurve !== curve) {
     throw new Pkcs11Error('PKCS11_KEY_ATTRIBUTES', `the ${key.label} key on ${token.description} is on ${onCurve}, not ${curve}`);
   }
-  // The seed's `pkcs11-tool --read-object --type pubkey` + `openssl ec -pubin`, in process.
+  // The PSF runbook's `pkcs11-tool --read-object --type pubkey` + `openssl ec -pubin`, in process.
   const point = decodeEcPoint(curve, object.ecPoint);
   return { ...key, curve, spki: spkiFromPoint(curve, point), pem: pemFromPoint(curve, point), files };
 }

@@ -13,7 +13,7 @@ export interface ExpectedToken {
 /**
  * A Nitrokey HSM as OpenSC presents it: the SmartCard-HSM inside is made by
  * CardContact, and OpenSC's PKCS#15 emulation reports itself as the model.
- * (The seed's nitrohsm-provision looked at the reader's name, "Nitrokey",
+ * (The PSF runbook's nitrohsm-provision looked at the reader's name, "Nitrokey",
  * instead; the token's own manufacturer is what identifies the device.)
  */
 export const NITROKEY_HSM: ExpectedToken = { manufacturer: 'www.CardContact.de', model: 'PKCS#15 emulated' };
@@ -42,7 +42,7 @@ const DANGER: readonly [TokenFlag, string][] = [
 ];
 
 /**
- * The seed refused to touch an HSM that was locked or one wrong PIN away
+ * The PSF runbook refused to touch an HSM that was locked or one wrong PIN away
  * from locking: on a SmartCard-HSM a locked SO PIN can never be unblocked,
  * so such a device needs a person, not a script.
  */

@@ -4,7 +4,7 @@ import { Pkcs11Error } from './errors.ts';
 /**
  * Where OpenSC's PKCS#11 module lives, which is how a Nitrokey HSM is reached.
  *
- * The seed's ceremony computer was a Raspberry Pi (32-bit Raspberry Pi OS,
+ * The PSF runbook's ceremony computer was a Raspberry Pi (32-bit Raspberry Pi OS,
  * armhf multiarch directory) and its scripts also knew the macOS location;
  * Debian and Raspberry Pi OS 64-bit put the module under their own multiarch
  * directories, with a copy of the link under `pkcs11/`. The first that exists
@@ -15,7 +15,7 @@ export function defaultModulePaths(platform: NodeJS.Platform = process.platform,
     return [
       '/Library/OpenSC/lib/opensc-pkcs11.so', // the OpenSC installer package
       '/opt/homebrew/lib/opensc-pkcs11.so', // Homebrew on Apple silicon
-      '/usr/local/lib/opensc-pkcs11.so', // Homebrew on Intel; the seed's path
+      '/usr/local/lib/opensc-pkcs11.so', // Homebrew on Intel; the PSF runbook's path
     ];
   }
   if (platform === 'linux') {
@@ -32,7 +32,7 @@ export function defaultModulePaths(platform: NodeJS.Platform = process.platform,
 const MULTIARCH: Record<string, string> = {
   x64: 'x86_64-linux-gnu',
   arm64: 'aarch64-linux-gnu', // Raspberry Pi OS 64-bit
-  arm: 'arm-linux-gnueabihf', // Raspberry Pi OS 32-bit, as in the seed's ceremony
+  arm: 'arm-linux-gnueabihf', // Raspberry Pi OS 32-bit, as in the PSF runbook's ceremony
 };
 
 /** The module to load: `explicit` if given (it must exist), else the first default that exists. */

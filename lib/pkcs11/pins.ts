@@ -12,7 +12,7 @@ export const DEFAULT_SO_PIN = '3537363231383830';
 
 /**
  * The SO PIN is the device's 8-byte initialization code written as exactly 16
- * hexadecimal digits (OpenSC encodes it two digits to a byte; the seed's
+ * hexadecimal digits (OpenSC encodes it two digits to a byte; the PSF runbook's
  * nitrohsm-provision validated `^[[:xdigit:]]{16}$`).
  */
 export function checkSoPin(pin: string, which = 'SO PIN'): void {

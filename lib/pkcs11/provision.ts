@@ -5,7 +5,7 @@ import { TokenFlag, type Token } from './token.ts';
 import { checkSerial } from './untrusted.ts';
 
 /**
- * "Provisioning the Nitrokey HSM", steps 4–17 (the seed's nitrohsm-provision):
+ * "Provisioning the Nitrokey HSM", steps 4–17 (the PSF runbook's nitrohsm-provision):
  * re-initialize the token with its current SO PIN, set the new SO PIN, set
  * the user PIN, and report the serial number the operator writes down.
  *
@@ -21,7 +21,7 @@ export interface ProvisionOptions {
   readonly newSoPin: string;
   /** The new user PIN generated in the pre-ceremony (step 14). */
   readonly userPin: string;
-  /** Token label written by C_InitToken; the seed's was "Nitrokey HSM - TUF". */
+  /** Token label written by C_InitToken; the PSF runbook's was "Nitrokey HSM - TUF". */
   readonly label?: string;
   /** What the token must report itself to be; default: a Nitrokey HSM through OpenSC. */
   readonly expect?: ExpectedToken;
@@ -63,7 +63,7 @@ export async function provisionToken(token: Token, options: ProvisionOptions): P
     await token.logout();
   });
 
-  // Steps 13–16: with the new SO PIN (the seed logged in again with it),
+  // Steps 13–16: with the new SO PIN (the PSF runbook logged in again with it),
   // set the user PIN. On a SmartCard-HSM C_InitPIN presents the SO PIN to the
   // device again (RESET RETRY COUNTER), verifying the new one took.
   await stage(token, `${wiped}; the new SO PIN is set; the user PIN is not set`, async () => {

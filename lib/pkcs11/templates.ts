@@ -1,6 +1,6 @@
 /**
  * The attribute templates of a ceremony key pair ("Provisioning the Nitrokey
- * HSM", step 19: the seed's generate-nitrohsm-keys), as data: the pkcs11js
+ * HSM", step 19: the PSF runbook's generate-nitrohsm-keys), as data: the pkcs11js
  * driver turns them into C_GenerateKeyPair templates (PKCS#11 v2.40 §5.14),
  * the simulated SmartCard-HSM stores them on the keys it makes, and the
  * check after generation compares what the token reports against them.

@@ -9,7 +9,7 @@ export const CURVES: readonly Curve[] = ['P-256', 'P-384'];
 /** Bytes in one coordinate of a point on the curve. */
 export const COORDINATE_BYTES: Record<Curve, number> = { 'P-256': 32, 'P-384': 48 };
 
-/** The hash that goes with each curve when signing (FIPS 186-4 pairing, as the seed used). */
+/** The hash that goes with each curve when signing (FIPS 186-4 pairing, as the PSF runbook used). */
 export const CURVE_HASH: Record<Curve, 'sha256' | 'sha384'> = { 'P-256': 'sha256', 'P-384': 'sha384' };
 
 export interface EcPublicKey {
@@ -19,7 +19,7 @@ export interface EcPublicKey {
 }
 
 /**
- * The seed's `raw-ec-points-to-pem`: a YubiHSM returns a public key as the bare
+ * The PSF runbook's `raw-ec-points-to-pem`: a YubiHSM returns a public key as the bare
  * coordinates X ‖ Y; the published `.pub` holds the uncompressed point
  * 0x04 ‖ X ‖ Y. Accepts either and returns the uncompressed point.
  */
@@ -54,7 +54,7 @@ export function spkiFromPoint(curve: Curve, raw: Uint8Array): Uint8Array {
   return new Uint8Array(keyFromPoint(curve, raw).export({ type: 'spki', format: 'der' }));
 }
 
-/** PEM ("PUBLIC KEY") for a point, as the seed's products hold it. */
+/** PEM ("PUBLIC KEY") for a point, as the PSF runbook's products hold it. */
 export function pemFromPoint(curve: Curve, raw: Uint8Array): string {
   return keyFromPoint(curve, raw).export({ type: 'spki', format: 'pem' }).toString();
 }

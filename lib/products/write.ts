@@ -7,7 +7,7 @@ import { ProductsError } from './errors.ts';
 /**
  * Writes one ceremony product, create-exclusive and atomically.
  *
- * Products are what the ceremony publishes; the seed's tools refused to
+ * Products are what the ceremony publishes; the PSF runbook's tools refused to
  * overwrite an existing file, and so do we: if `path` exists, nothing is
  * written and PRODUCT_EXISTS is thrown, whatever the contents.
  *
@@ -15,7 +15,7 @@ import { ProductsError } from './errors.ts';
  * disk, and are then hard-linked to the target name. link(2) fails if the
  * name exists, so exclusivity and atomicity come from one system call; a
  * crash leaves either no product or the whole product, never half of one.
- * Filesystems without hard links (the seed's vfat flash stick) fall back to
+ * Filesystems without hard links (the PSF runbook's vfat flash stick) fall back to
  * an exclusive copy, which is still never an overwrite.
  */
 export async function writeProduct(path: string, data: Uint8Array | string): Promise<void> {

@@ -11,8 +11,8 @@
  * that way, or every block's check pays for the declarations pulled in.
  *
  * The members map onto what the operator does in the ceremony: answer a
- * yes/no question (the seed's "hit y once ready"), type a password or PIN
- * twice (the seed's "enter … re-enter"), write down a value and carry it to a
+ * yes/no question (the PSF runbook's "hit y once ready"), type a password or PIN
+ * twice (the PSF runbook's "enter … re-enter"), write down a value and carry it to a
  * later step (the serial number printed on the YubiHSM 2), write a ceremony
  * product, and stop (END).
  */
@@ -55,7 +55,7 @@ export interface ConfirmOptions extends PromptOptions {
 
 export interface SecretOptions extends PromptOptions {
   /**
-   * Ask twice and require both entries to match, as the seed does for every
+   * Ask twice and require both entries to match, as the PSF runbook does for every
    * new password and PIN ("enter", then "re-enter").
    */
   readonly confirm?: boolean;
@@ -125,7 +125,7 @@ export interface RunbookContext {
   readonly steps: CeremonySteps;
   /** Values carried between steps. */
   readonly values: RunbookValues;
-  /** Where ceremony products are written (the seed's `ceremony-products/`). */
+  /** Where ceremony products are written (the PSF runbook's `ceremony-products/`). */
   readonly productsDir: string;
   /** Aborted when the run is interrupted; pass it to long HSM operations. */
   readonly signal: AbortSignal;

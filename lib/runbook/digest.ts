@@ -3,7 +3,7 @@
  * ceremony steps (steps/), the library (lib/), the command that starts them
  * (bin/, which also decides what code is loaded), the package manifest
  * (package.json: module type, entry points) and the dependency lock
- * (package-lock.json). A ceremony pins this value in advance, as the seed's
+ * (package-lock.json). A ceremony pins this value in advance, as the PSF runbook's
  * pre-ceremony pinned its binaries' hashes, so witnesses can confirm that the
  * runbook being run is the one that was reviewed.
  *

@@ -2,7 +2,7 @@
  * Performs a runbook with the operator: the engine behind `runbook run` and
  * the rehearsal.
  *
- * The run follows the seed's notation (its "Notation" section):
+ * The run follows the PSF runbook's notation (its "Notation" section):
  * - **DO**: perform the step. A step with a code block runs the block; a step
  *   without one is performed by the operator, who confirms it done or says it
  *   failed (which stops the run).
@@ -17,9 +17,9 @@
  * - **END**: the ceremony is complete; no later step runs, in this section or
  *   in any caller.
  *
- * The run starts in the runbook's entry section (the seed's "Start"); other
+ * The run starts in the runbook's entry section (the PSF runbook's "Start"); other
  * sections run only when called. Steps run in document order, sub-steps
- * after their step's own action. Blocks marked `destructive` (the seed's
+ * after their step's own action. Blocks marked `destructive` (the PSF runbook's
  * DANGER banners: factory resets) run only after the operator confirms that
  * very step.
  */
@@ -350,7 +350,7 @@ class Run {
   async #run(step: Step, block: CodeBlock): Promise<void> {
     if (block.attrs.destructive === true) {
       const id = `${step.id}/destructive`;
-      // The seed's DANGER banners: the operator reads what is about to be
+      // The PSF runbook's DANGER banners: the operator reads what is about to be
       // destroyed and says yes to this step, not to steps in general.
       const message = `DANGER (${step.id}): ${step.instruction ?? step.text} This cannot be undone. Go ahead?`;
       const go = await this.#ctx.ask('confirm', id, message, (scope) =>

@@ -3,7 +3,7 @@
  * dynamic check (rehearsal) and the executor use to compare what a step
  * really printed or wrote with what the runbook documents.
  *
- * The seed writes variable parts as `XXXXXXXXXX` ("where XXXXXXXXXX is the
+ * The PSF runbook writes variable parts as `XXXXXXXXXX` ("where XXXXXXXXXX is the
  * 0-prefixed serial number"); a runbook writes `{{serial}}` instead, so the
  * placeholder is unambiguous and named:
  *

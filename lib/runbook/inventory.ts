@@ -1,7 +1,7 @@
 /**
  * The ceremony's parameters, held in RUNBOOK.md's YAML front matter: the
  * title, where products go, and the HSM inventory (which device gets which
- * key type: the seed's "YubiHSM2-1 (keytype: P-256)").
+ * key type: the PSF runbook's "YubiHSM2-1 (keytype: P-256)").
  *
  * The YAML is parsed with `yaml` (which keeps source ranges) and validated
  * with a strict zod schema, so a typo'd key or a wrong type is reported at

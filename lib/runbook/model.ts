@@ -35,7 +35,7 @@ export interface Runbook {
   readonly sections: readonly Section[];
   /**
    * Slug of the section a run starts in: the first section that has steps
-   * (the seed's "Start"). Other sections run only when a GO TO calls them.
+   * (the PSF runbook's "Start"). Other sections run only when a GO TO calls them.
    * Undefined when no section has steps.
    */
   readonly entry: string | undefined;
@@ -72,7 +72,7 @@ export interface SectionParam {
 }
 
 /**
- * What a step does, from the bold verb that starts it (the seed's notation):
+ * What a step does, from the bold verb that starts it (the PSF runbook's notation):
  * - `do`: perform the step (its prose, its code block if any);
  * - `if`: **IF** condition **THEN** action: only when the condition holds;
  * - `goto`: **GO TO** a section (perform it with the given parameters, then
@@ -131,7 +131,7 @@ export interface Step {
   readonly manual?: string;
   /**
    * A GO TO in the step. Set for `goto` steps, and for `do` / `if` steps whose
-   * text ends with a GO TO (the seed's "DO remove YubiHSM2-1 … and GO TO
+   * text ends with a GO TO (the PSF runbook's "DO remove YubiHSM2-1 … and GO TO
    * Provisioning the YubiHSM 2"): the call comes after the step's own action,
    * and for an IF only when the condition holds.
    */

@@ -2,7 +2,7 @@
  * The dynamic half of the check, as a run observer: does what a step really
  * printed match the output the runbook documents under it?
  *
- * The seed tells the operator what to wait for ("DO wait for this prompt:"
+ * The PSF runbook tells the operator what to wait for ("DO wait for this prompt:"
  * and the DANGER banner). When a step's code prints (`ctx.say`), that text is
  * compared, once the step has finished, with the step's `text {output}`
  * blocks, placeholders filled from the run (`{{hsm}}` from the GO TO,

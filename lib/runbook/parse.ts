@@ -5,7 +5,7 @@
  * - YAML front matter holds the inventory (inventory.ts);
  * - headings are sections, anchored by GitHub's slugs (slug.ts);
  * - ordered-list items starting with a bold verb (**DO**, **IF** … **THEN**,
- *   **GO TO**, **END**, the seed's notation) are steps, nested ordered lists
+ *   **GO TO**, **END**, the PSF runbook's notation) are steps, nested ordered lists
  *   sub-steps;
  * - fenced `ts` blocks inside a step are its code, `text {output}` and
  *   `text {files}` blocks its expected output and files.
@@ -169,7 +169,7 @@ class Parser {
     // THEN.
     let instruction = kind === 'do' ? sentence(verb ? segs.slice(1) : segs) : undefined;
     let ends = kind === 'end';
-    // Where a GO TO may appear: anywhere in a DO (the seed's "DO remove … and
+    // Where a GO TO may appear: anywhere in a DO (the PSF runbook's "DO remove … and
     // GO TO …"), only in the action of an IF.
     let gotoFrom = 0;
     if (kind === 'if') {

@@ -33,7 +33,7 @@ export interface ConfirmRequest extends PromptBase {
 }
 
 export interface SecretRequest extends PromptBase {
-  /** Ask twice and require equal entries (the seed's "re-enter"). */
+  /** Ask twice and require equal entries (the PSF runbook's "re-enter"). */
   readonly confirm: boolean;
 }
 

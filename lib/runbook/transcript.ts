@@ -11,7 +11,7 @@
  * record's `prev`; removing, adding or moving one breaks the numbering. The
  * hash of the last line (the head) is printed when the run ends so that a
  * witness can write it down: checked against it, the transcript also shows
- * that nothing was cut off its end. The seed's ceremony relied on a video
+ * that nothing was cut off its end. The PSF runbook's ceremony relied on a video
  * stream for this; the transcript is the record a third party can check.
  *
  * Every record is flushed to disk (fsync) before the run goes on, so a

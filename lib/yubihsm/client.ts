@@ -81,7 +81,7 @@ export interface EcPublicKeyResult {
   readonly algorithm: Algorithm | number;
   /** The curve, when it is one the ceremony uses. */
   readonly curve: Curve | undefined;
-  /** The bare coordinates X ‖ Y, as the device returns them (the seed's `.pub` files hold 0x04 ‖ X ‖ Y). */
+  /** The bare coordinates X ‖ Y, as the device returns them (the PSF runbook's `.pub` files hold 0x04 ‖ X ‖ Y). */
   readonly point: Uint8Array;
 }
 
@@ -235,13 +235,13 @@ export class YubiHsmSession {
     return decodeObjectId(await this.session.send(Command.GenerateAsymmetricKey, data), 'GENERATE ASYMMETRIC KEY response');
   }
 
-  /** GET PUBLIC KEY: the key's algorithm and bare point X ‖ Y (the seed's `_pubkey.pub` product, before the 0x04 prefix). */
+  /** GET PUBLIC KEY: the key's algorithm and bare point X ‖ Y (the PSF runbook's `_pubkey.pub` product, before the 0x04 prefix). */
   async getPublicKey(id: number): Promise<EcPublicKeyResult> {
     const pub = decodePublicKeyResponse(await this.session.send(Command.GetPublicKey, encodeObjectId(id)));
     return { algorithm: pub.algorithm, curve: curveOfAlgorithm(pub.algorithm), point: pub.key };
   }
 
-  /** GET OPAQUE: opaque 0 is the device's attestation certificate (the seed's `_cert.der` product). */
+  /** GET OPAQUE: opaque 0 is the device's attestation certificate (the PSF runbook's `_cert.der` product). */
   async getOpaque(id: number): Promise<Uint8Array> {
     return Uint8Array.from(await this.session.send(Command.GetOpaque, encodeObjectId(id)));
   }
@@ -253,7 +253,7 @@ export class YubiHsmSession {
 
   /**
    * SIGN ATTESTATION CERTIFICATE: a certificate for key `keyId` signed by
-   * attestation key `attestationKeyId` (0: the device's), the seed's
+   * attestation key `attestationKeyId` (0: the device's), the PSF runbook's
    * `_root_attestation.der` / `_targets_attestation.der` products.
    */
   async signAttestationCertificate(keyId: number, attestationKeyId = DEVICE_ATTESTATION_ID): Promise<Uint8Array> {

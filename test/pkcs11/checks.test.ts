@@ -135,7 +135,7 @@ describe('generated key attributes', () => {
   });
 
   it('pkcs11-tool --keypairgen defaults (decrypt, unwrap, derive, encrypt, wrap allowed) do not pass', () => {
-    // What the seed's `pkcs11-tool --keypairgen --key-type EC:prime256v1` leaves on SoftHSM2.
+    // What the PSF runbook's `pkcs11-tool --keypairgen --key-type EC:prime256v1` leaves on SoftHSM2.
     const toolDefaults: KeyPairAttributes = {
       private: { ...good.private, decrypt: true, unwrap: true, derive: true },
       public: { ...good.public, encrypt: true, wrap: true },

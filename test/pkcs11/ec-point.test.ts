@@ -75,7 +75,7 @@ describe('CKA_EC_PARAMS', () => {
   });
 });
 
-describe("the seed's Nitrokey products", () => {
+describe("the PSF runbook's Nitrokey products", () => {
   // The PSF's 2020-10-30 ceremony: from the point inside each published key,
   // our path (CKA_EC_POINT -> point -> SPKI/PEM) gives back the very same files.
   it.each([

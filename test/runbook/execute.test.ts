@@ -1,5 +1,5 @@
 // The execution core's control flow, on runbooks parsed from Markdown: the
-// seed's notation (DO, IF … THEN, GO TO as a call with parameters, END), the
+// PSF runbook's notation (DO, IF … THEN, GO TO as a call with parameters, END), the
 // operator's confirmations, and the one shared context.
 import { readFileSync } from 'node:fs';
 import { mkdtemp, readFile, readdir } from 'node:fs/promises';

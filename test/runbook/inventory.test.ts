@@ -22,7 +22,7 @@ describe('readInventory', () => {
     await expect(readInventory(fixture(name))).toThrowWithCode(code);
   });
 
-  it('holds the seed’s device assignments in RUNBOOK.md', async () => {
+  it('holds the PSF runbook’s device assignments in RUNBOOK.md', async () => {
     const inventory = await readInventory(projectPath('RUNBOOK.md'));
     expect(inventory.hsms.map((h) => [h.id, h.kind, h.keyType])).toEqual([
       ['YubiHSM2-1', 'yubihsm2', 'P-256'],

@@ -1,4 +1,4 @@
-// The repository's RUNBOOK.md: the seed's ceremony in this format.
+// The repository's RUNBOOK.md: the PSF runbook's ceremony in this format.
 import { describe, expect, it } from 'vitest';
 import { projectPath } from '../../lib/paths.ts';
 import { checkRunbook } from '../../lib/runbook/check/index.ts';
@@ -17,14 +17,14 @@ describe('RUNBOOK.md', () => {
     expect(prepare?.steps.at(-1)?.kind).toBe('end');
   });
 
-  it('provisions every inventory device once, in the section for its kind, in the seed’s order', () => {
+  it('provisions every inventory device once, in the section for its kind, in the PSF runbook’s order', () => {
     const prepare = findSection(runbook!, 'prepare-the-environment')!;
     const calls = [...walkSteps(prepare.steps)].flatMap((s) => (s.goto && 'hsm' in s.goto.params ? [[s.goto.params['hsm'], s.goto.slug]] : []));
     const sectionOf = { yubihsm2: 'provisioning-the-yubihsm-2', 'nitrokey-hsm': 'provisioning-the-nitrokey-hsm' } as const;
     expect(calls).toEqual(runbook!.frontMatter.hsms.map((h) => [h.id, sectionOf[h.kind]]));
   });
 
-  it('documents the seed’s prompts and product files', () => {
+  it('documents the PSF runbook’s prompts and product files', () => {
     const outputs = [...allSteps(runbook!)].flatMap((s) => s.outputs.map((o) => o.text)).join('\n');
     expect(outputs).toContain('DANGER!');
     expect(outputs).toContain('Discovered a Yubico YubiHSM with serial number {{serial}}');

@@ -11,7 +11,7 @@ describe('capabilities', () => {
     expect(Buffer.from(encodeCapabilities(capabilities('sign-ecdsa'))).toString('hex')).toBe('0000000000000080');
   });
 
-  it("encodes the seed's tuf-authkey capabilities to the bits Yubico documents", () => {
+  it("encodes the PSF runbook's tuf-authkey capabilities to the bits Yubico documents", () => {
     const field = capabilities(
       'get-opaque',
       'generate-asymmetric-key',

@@ -1,5 +1,5 @@
 // One client suite, run over the in-process transport and over the connector
-// HTTP API on loopback, against the simulated YubiHSM 2. It walks the seed's
+// HTTP API on loopback, against the simulated YubiHSM 2. It walks the PSF runbook's
 // "Provisioning the YubiHSM 2" procedure for both key types, then the ways it
 // must refuse.
 import 'reflect-metadata';
@@ -24,7 +24,7 @@ const SERIAL = 7550054;
 const FACTORY = { password: 'password' } as const;
 /** The new authentication key's password (in a ceremony: dice-generated in the pre-ceremony). */
 const AUTHKEY = { password: 'correct horse battery staple' } as const;
-/** The seed's tuf-authkey capabilities and delegated capabilities. */
+/** The PSF runbook's tuf-authkey capabilities and delegated capabilities. */
 const AUTHKEY_CAPABILITIES = capabilities('get-opaque', 'generate-asymmetric-key', 'sign-ecdsa', 'sign-attestation-certificate', 'delete-authentication-key');
 const AUTHKEY_DELEGATED = capabilities('sign-ecdsa');
 
@@ -88,7 +88,7 @@ describe.each(transports)('YubiHSM client over %s', (_name, connect) => {
     return s2;
   }
 
-  it.each(['P-256', 'P-384'] as Curve[])("runs the seed's provisioning sequence on %s", async (curve) => {
+  it.each(['P-256', 'P-384'] as Curve[])("runs the PSF runbook's provisioning sequence on %s", async (curve) => {
     const { client } = await fresh();
 
     // Step 8: the serial the operator compares with the one written down.
@@ -98,7 +98,7 @@ describe.each(transports)('YubiHSM client over %s', (_name, connect) => {
 
     const s = await provisionAuthKey(client);
 
-    // The new key carries exactly the seed's capabilities.
+    // The new key carries exactly the PSF runbook's capabilities.
     const auth = await s.getObjectInfo(2, ObjectType.AuthenticationKey);
     expect(auth).toMatchObject({ id: 2, label: 'tuf-authkey', domains: 0x0001, type: ObjectType.AuthenticationKey, algorithm: Algorithm.Aes128YubicoAuthentication });
     expect(auth.capabilities).toBe(AUTHKEY_CAPABILITIES);
@@ -121,7 +121,7 @@ describe.each(transports)('YubiHSM client over %s', (_name, connect) => {
     ]);
     expect((await s.listObjects({ type: ObjectType.AsymmetricKey, label: 'tuf-targets' })).map((o) => o.id)).toEqual([4]);
 
-    // The device certificate (the seed's _cert.der) from opaque 0.
+    // The device certificate (the PSF runbook's _cert.der) from opaque 0.
     const deviceCert = new X509Certificate(await s.getDeviceCertificate());
     // ... issued by the simulated Yubico-like chain (the real one is in ../shared/fixtures/yubico).
     const ca = simulatedCa();
@@ -133,7 +133,7 @@ describe.each(transports)('YubiHSM client over %s', (_name, connect) => {
       expect(info).toMatchObject({ label: k.label, domains: 0x0001, origin: ObjectOrigin.Generated });
       expect(info.capabilities).toBe(capabilities('sign-ecdsa'));
 
-      // The public key (the seed's _pubkey.pub: 0x04 ‖ X ‖ Y).
+      // The public key (the PSF runbook's _pubkey.pub: 0x04 ‖ X ‖ Y).
       const pub = await s.getPublicKey(k.id);
       expect(pub.curve).toBe(curve);
       const key = keyFromPoint(curve, pub.point);

@@ -87,7 +87,7 @@ describe('GET DEVICE INFO', () => {
 });
 
 describe('PUT AUTHENTICATION KEY', () => {
-  // Runbook "Provisioning the YubiHSM 2", step 13: key 2, tuf-authkey, with the seed's capabilities.
+  // Runbook "Provisioning the YubiHSM 2", step 13: key 2, tuf-authkey, with the PSF runbook's capabilities.
   const req = {
     id: 2,
     label: 'tuf-authkey',

@@ -46,7 +46,7 @@ export const uniqueIds: Checker = {
 /**
  * A GO TO calls a section: the anchor must exist and the arguments must be
  * exactly the section's declared parameters. An `hsm` argument names a
- * device of the inventory (the seed's signing body IDs).
+ * device of the inventory (the PSF runbook's signing body IDs).
  */
 export const gotoTargets: Checker = {
   name: 'goto-targets',

@@ -58,7 +58,7 @@ export interface FaultHooks {
 }
 
 export interface SimulatorOptions {
-  /** Serial number (printed 0-padded to 10 digits). Default 7550054, the device pictured in the seed runbook. */
+  /** Serial number (printed 0-padded to 10 digits). Default 7550054, the device pictured in the PSF runbook. */
   serial?: number;
   /** Firmware version reported by GET DEVICE INFO and in attestations. Default 2.1.2, the PSF devices' firmware. */
   firmware?: FirmwareVersion;

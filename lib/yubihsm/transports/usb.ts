@@ -17,7 +17,7 @@
  *    several transfers, so reads continue until the frame's announced length
  *    has arrived;
  *  - the string descriptor iSerialNumber holds the serial printed on the
- *    device, zero-padded to 10 digits (the seed's "0007550054").
+ *    device, zero-padded to 10 digits (the PSF runbook's "0007550054").
  *
  * The logic (device selection, ZLP rule, response assembly) is written
  * against the small `UsbDeviceLike`/`UsbLike` interfaces below, so tests run

@@ -1,5 +1,5 @@
 // The project's host-side client (lib/yubihsm/client.ts) against the
-// simulator, in process and through the connector HTTP server: the seed's
+// simulator, in process and through the connector HTTP server: the PSF runbook's
 // provisioning sequence, and the device's errors arriving typed.
 import 'reflect-metadata';
 import { X509Certificate } from '@peculiar/x509';
@@ -30,7 +30,7 @@ const transports: [string, () => Promise<Transport>][] = [
 ];
 
 describe.each(transports)('host client against the simulator, %s', (_name, makeTransport) => {
-  it('runs the seed provisioning sequence', async () => {
+  it('runs the PSF runbook provisioning sequence', async () => {
     const client = new YubiHsmClient(await makeTransport());
     expect((await client.getDeviceInfo()).serial).toBe(7550054);
     const factory = await client.openSession(1, { password: 'password' });

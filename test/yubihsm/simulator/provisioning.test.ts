@@ -1,4 +1,4 @@
-// The seed runbook's "Provisioning the YubiHSM 2" sequence, run against the
+// The PSF runbook's "Provisioning the YubiHSM 2" sequence, run against the
 // simulator with raw frames: reset, new authentication key 2, default key
 // deleted, TUF root and targets keys generated, public keys and attestation
 // certificates exported, device certificate read from opaque 0.
@@ -60,7 +60,7 @@ async function provision(curve: Curve, serial: number) {
 describe.each([
   ['P-256', 32, 7550054],
   ['P-384', 48, 13200461],
-] as const)('seed provisioning on %s', (curve, coordinate, serial) => {
+] as const)('PSF provisioning on %s', (curve, coordinate, serial) => {
   it('produces public keys, attestations that verify against the simulated chain, and the device certificate', async () => {
     const p = await provision(curve, serial);
     expect(p.rootPub).toHaveLength(2 * coordinate);
@@ -123,7 +123,7 @@ describe.each([
   });
 });
 
-describe('seed provisioning: negative paths', () => {
+describe('PSF provisioning: negative paths', () => {
   it('the TUF authentication key cannot give its keys more than sign-ecdsa, nor reset the device', async () => {
     const dev = await device();
     const admin = await open(dev);
