@@ -1,9 +1,13 @@
 // `runbook verify` side by side with the verification method that came with
-// the original runbook (bench/seed-verify.sh: per YubiHSM 2, logged SHA-1 and
-// SHA-256 checksums of each product, DER to PEM conversions, and `openssl
-// verify` of the sub-CA, the device certificate and each attestation), whole
-// process each: `node bin/runbook.js verify …` against the script. Figures
-// only; nothing here asserts a time.
+// the original runbook, reproduced in bench/psf-verify.sh: per YubiHSM 2,
+// logged SHA-1 and SHA-256 checksums of each product, DER to PEM
+// conversions, and `openssl verify` of the sub-CA, the device certificate and
+// each attestation. Both are timed as whole processes: `node bin/runbook.js
+// verify …` (the CLI as esbuild bundles it, .runbook/cli/, so its start-up is
+// a bundled cold start; the untimed warm-up run builds the bundle if a source
+// changed) against `bash bench/psf-verify.sh …`. The start-up alone is
+// measured too (`runbook --help`), as the floor under every runbook figure.
+// Figures only; nothing here asserts a time.
 //
 // Workloads:
 //  - the PSF 2020-10-30 products: 6 devices (3 YubiHSM 2, 3 Nitrokey HSM);
@@ -45,7 +49,7 @@ function time(command: string, args: string[]): Timed {
   return { seconds: Number(process.hrtime.bigint() - started) / 1e9, status: result.status };
 }
 
-/** Median wall time of `runs` runs, after one untimed warm-up (tsx's compile cache, the page cache). */
+/** Median wall time of `runs` runs, after one untimed warm-up (the CLI bundle, the page cache). */
 function median(command: string, args: string[], runs = RUNS): Timed {
   time(command, args);
   const all = Array.from({ length: runs }, () => time(command, args)).sort((a, b) => a.seconds - b.seconds);
@@ -53,7 +57,7 @@ function median(command: string, args: string[], runs = RUNS): Timed {
 }
 
 const runbook = (dirs: string[], flags: string[] = [], runs = RUNS) => median(process.execPath, [projectPath('bin', 'runbook.js'), 'verify', ...flags, ...dirs], runs);
-const seed = (root: string, sub: string, dirs: string[], runs = RUNS) => median('bash', [projectPath('bench', 'seed-verify.sh'), root, sub, ...dirs], runs);
+const psfMethod = (root: string, sub: string, dirs: string[], runs = RUNS) => median('bash', [projectPath('bench', 'psf-verify.sh'), root, sub, ...dirs], runs);
 
 async function inProcess(dirs: string[], options: Parameters<typeof verifyProducts>[1] = {}): Promise<number> {
   await verifyProducts(dirs, options);
@@ -62,11 +66,13 @@ async function inProcess(dirs: string[], options: Parameters<typeof verifyProduc
   return Number(process.hrtime.bigint() - started) / 1e9;
 }
 
+const seconds = (t: Timed) => `${t.seconds.toFixed(3)} s (exit ${t.status})`;
+
+/** One workload: both wall times and the ratio (the original method's time over runbook's). */
 function line(label: string, ours: Timed, theirs: Timed, note = ''): void {
   const ratio = theirs.seconds / ours.seconds;
-  console.log(
-    `  ${label.padEnd(44)} runbook ${ours.seconds.toFixed(3)} s (exit ${ours.status})   seed ${theirs.seconds.toFixed(3)} s (exit ${theirs.status})   ${ratio.toFixed(1)}× ${ratio >= 1 ? 'faster' : 'slower'}${note}`,
-  );
+  console.log(`  ${label.padEnd(42)} ${seconds(ours).padEnd(18)} ${seconds(theirs).padEnd(18)} ${ratio.toFixed(1)}× ${ratio >= 1 ? 'faster' : 'slower'}`);
+  if (note) console.log(`    ${note}`);
 }
 
 /** 10 ceremonies of 10 simulated YubiHSM 2 each, every device and key distinct. Setup, not timed. */
@@ -124,21 +130,26 @@ async function copiedHistory(root: string): Promise<string[]> {
 export async function run(): Promise<void> {
   const root = await mkdtemp(join(tmpdir(), 'runbook-bench-verify-'));
   try {
-    console.log(`verify: runbook verify vs the original method (checksum log + openssl verify per chain, bench/seed-verify.sh), whole process, median of ${RUNS} (${HISTORY_RUNS} for the histories), after a warm-up run`);
+    console.log('verify: `runbook verify DIR…` against the original method (bench/psf-verify.sh: checksum log');
+    console.log('  + `openssl verify` of each chain), whole processes, wall time, median of');
+    console.log(`  ${RUNS} runs (${HISTORY_RUNS} for the histories) after a warm-up; ratio = original time / runbook time`);
+    const startup = median(process.execPath, [projectPath('bin', 'runbook.js'), '--help']);
+    console.log(`  runbook start-up alone (\`runbook --help\`, bundled cold start): ${startup.seconds.toFixed(3)} s`);
+    console.log(`  ${'workload'.padEnd(42)} ${'runbook'.padEnd(18)} ${'original method'.padEnd(18)} ratio`);
     const psf = [psfProducts];
-    line('PSF 2020-10-30, 6 devices (12 keys)', runbook(psf), seed(YUBICO_ROOT, YUBICO_SUB_CA, psf));
+    line('PSF 2020-10-30: 6 devices, 12 keys', runbook(psf), psfMethod(YUBICO_ROOT, YUBICO_SUB_CA, psf));
 
     const simulated = await simulatedHistory(join(root, 'simulated'));
-    line('history: 100 YubiHSM 2, 10 ceremonies', runbook(simulated, ['--allow-simulated'], HISTORY_RUNS), seed(SIM_ROOT, SIM_SUB_CA, simulated, HISTORY_RUNS), '  (simulated CA, distinct devices and keys)');
+    line('history: 100 YubiHSM 2, 10 ceremonies', runbook(simulated, ['--allow-simulated'], HISTORY_RUNS), psfMethod(SIM_ROOT, SIM_SUB_CA, simulated, HISTORY_RUNS), 'simulator CA, every device and key distinct');
 
     const mixed = await mixedHistory(join(root, 'mixed'));
-    line('history: 100 devices, PSF-shaped ceremonies', runbook(mixed, ['--allow-simulated'], HISTORY_RUNS), seed(SIM_ROOT, SIM_SUB_CA, mixed, HISTORY_RUNS), '  (50 simulated YubiHSM 2 + 50 Nitrokey HSM, 17 ceremonies; the original method skips Nitrokeys)');
+    line('history: 100 devices, 17 PSF-shaped', runbook(mixed, ['--allow-simulated'], HISTORY_RUNS), psfMethod(SIM_ROOT, SIM_SUB_CA, mixed, HISTORY_RUNS), '50 YubiHSM 2 (simulator CA) + 50 Nitrokey HSM, which the original method skips');
 
     const copies = await copiedHistory(join(root, 'copies'));
-    line('history: 100 copies of the PSF YubiHSM 2', runbook(copies, [], HISTORY_RUNS), seed(YUBICO_ROOT, YUBICO_SUB_CA, copies, HISTORY_RUNS), '  (Yubico chain; runbook exits 1: every key reused)');
+    line('history: 100 copies of the PSF YubiHSM 2', runbook(copies, [], HISTORY_RUNS), psfMethod(YUBICO_ROOT, YUBICO_SUB_CA, copies, HISTORY_RUNS), 'Yubico chain; runbook exits 1 (every key reused), as it must');
 
     console.log('  in process (verifyProducts, warm, no process start):');
-    console.log(`    PSF 6 devices ${(await inProcess(psf)).toFixed(3)} s   100 simulated devices ${(await inProcess(simulated, { allowSimulated: true })).toFixed(3)} s`);
+    console.log(`    PSF 6 devices ${(await inProcess(psf)).toFixed(3)} s   100 YubiHSM 2 ${(await inProcess(simulated, { allowSimulated: true })).toFixed(3)} s`);
   } finally {
     await rm(root, { recursive: true, force: true });
   }

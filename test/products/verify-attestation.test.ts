@@ -10,11 +10,9 @@ import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { renderTable, verifyProducts, type VerificationReport, type VerifyOptions } from '../../lib/products/verify/index.ts';
 import { ATTESTATION_OID, ORIGIN } from '../../lib/yubihsm/attestation.ts';
 import { capabilities } from '../../lib/yubihsm/capabilities.ts';
+import { codes } from './support/report.ts';
 import { ceremonyAttestation, createTestCa, issueAttestation, paddedSerial, simulatorCa, writeNitrokey, writeYubiHsm, type DeviceSpec, type TestCa } from './support/test-ca.ts';
 
-function codes(report: VerificationReport): string[] {
-  return [...new Set([...report.findings, ...report.devices.flatMap((d) => d.findings)].map((f) => f.code))].sort();
-}
 
 let ca: TestCa;
 let otherCa: TestCa;
@@ -92,6 +90,45 @@ describe("products attested under the test suite's CA", () => {
 
   it("a device certificate naming another serial: VERIFY_SERIAL_MISMATCH", async () => {
     expect(codes(await verifyOne({ certSerial: SERIAL + 1 }))).toEqual(['VERIFY_SERIAL_MISMATCH']);
+  });
+
+  it('a device certificate that is not a CA: VERIFY_CHAIN_ISSUER, for both keys', async () => {
+    const report = await verifyOne({ deviceCa: false });
+    expect(codes(report)).toEqual(['VERIFY_CHAIN_ISSUER']);
+    expect(report.devices[0]?.keys.map((k) => k.checks.chain)).toEqual(['fail', 'fail']);
+  });
+
+  it('a device certificate with a critical extension the verifier does not process: VERIFY_CHAIN_EXTENSION', async () => {
+    const report = await verifyOne({ deviceExtra: [new Extension('1.3.6.1.4.1.41482.4.99', true, Uint8Array.of(0x05, 0x00))] });
+    expect(codes(report)).toEqual(['VERIFY_CHAIN_EXTENSION']);
+  });
+
+  it("a device certificate whose subject names another serial, its .2 the right one: VERIFY_SERIAL_MISMATCH", async () => {
+    const report = await verifyOne({ certSubject: `CN=YubiHSM Attestation (${SERIAL + 1})` });
+    expect(codes(report)).toEqual(['VERIFY_SERIAL_MISMATCH']);
+    expect(report.devices[0]?.keys.map((k) => k.checks.serial)).toEqual(['fail', 'fail']);
+  });
+
+  it('attestations no longer valid, their device certificate still valid: VERIFY_CHAIN_VALIDITY', async () => {
+    const report = await verifyOne({ attestationNotAfter: new Date('2019-01-01T00:00:00Z') }, { at: new Date('2020-10-30T12:00:00Z') });
+    expect(codes(report)).toEqual(['VERIFY_CHAIN_VALIDITY']);
+    const again = await verifyProducts([products], { extraTrust: ca.trust, at: new Date('2018-06-01T00:00:00Z') });
+    expect(codes(again)).toEqual([]);
+  });
+
+  it('a serial extension in non-minimal DER: VERIFY_ATTESTATION_MALFORMED', async () => {
+    // INTEGER 7550054 (0x733466) with a needless leading zero byte.
+    const bad = new Extension(ATTESTATION_OID.serial, false, Uint8Array.of(0x02, 0x04, 0x00, 0x73, 0x34, 0x66));
+    const report = await verifyOne({ omit: { root: [ATTESTATION_OID.serial] }, extra: { root: [bad] } });
+    expect(codes(report)).toEqual(['VERIFY_ATTESTATION_MALFORMED']);
+    expect(report.devices[0]?.keys[0]?.checks.serial).toBe('fail');
+  });
+
+  it('a Yubico extension repeated: VERIFY_ATTESTATION_MALFORMED', async () => {
+    const label = new Extension(ATTESTATION_OID.label, false, Uint8Array.of(0x0c, 0x08, ...Buffer.from('tuf-root')));
+    const report = await verifyOne({ extra: { root: [label] } });
+    expect(codes(report)).toEqual(['VERIFY_ATTESTATION_MALFORMED']);
+    expect(report.devices[0]?.keys[0]?.checks.label).toBe('fail');
   });
 
   it('an attestation without its label extension: VERIFY_ATTESTATION_MALFORMED', async () => {
@@ -183,11 +220,12 @@ describe("products attested under the YubiHSM simulator's CA", () => {
     expect(yubihsm?.simulated).toBe(true);
     expect(yubihsm?.anchor).toBe('simulated');
     expect(report.trust.map((t) => t.source)).toEqual(['simulated']);
-    const rows = renderTable(report)
+    // Its two rows of checks and its two key fingerprints.
+    const lines = renderTable(report)
       .split('\n')
       .filter((l) => l.includes(paddedSerial(SERIAL)));
-    expect(rows).toHaveLength(2);
-    for (const row of rows) expect(row).toMatch(/SIMULATED$/);
+    expect(lines).toHaveLength(4);
+    for (const line of lines) expect(line).toMatch(/SIMULATED$/);
   });
 
   it('with allowSimulated, a tampered simulated attestation still fails', async () => {

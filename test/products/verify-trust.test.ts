@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { X509Certificate } from '@peculiar/x509';
 import { describe, expect, it } from 'vitest';
 import { projectPath } from '../../lib/paths.ts';
-import { loadTrustStore, readPinned, YUBICO_ROOT_SHA256, YUBICO_SUB_CA_SHA256 } from '../../lib/products/trust/anchors.ts';
+import { colonHex, loadTrustStore, readPinned, YUBICO_ROOT_SHA256, YUBICO_SUB_CA_SHA256 } from '../../lib/products/trust/anchors.ts';
 import { yubicoFixtures } from '../support/paths.ts';
 import { createTestCa } from './support/test-ca.ts';
 
@@ -20,6 +20,14 @@ describe('the embedded Yubico certificates', () => {
     expect(await sha256(join(yubicoFixtures, 'yubihsm2-attest-ca-crt.pem'))).toBe(YUBICO_ROOT_SHA256);
     expect(await sha256(join(yubicoFixtures, 'E45DA5F361B091B30D8F2C6FA040DB6FEF57918E.pem'))).toBe(YUBICO_SUB_CA_SHA256['yubico-yubihsm-6742036-sub-ca.pem']);
     expect(await sha256(projectPath('lib', 'products', 'trust', 'yubico-yubihsm-root-ca.pem'))).toBe(YUBICO_ROOT_SHA256);
+    expect(await sha256(projectPath('lib', 'products', 'trust', 'yubico-yubihsm-6742036-sub-ca.pem'))).toBe(YUBICO_SUB_CA_SHA256['yubico-yubihsm-6742036-sub-ca.pem']);
+  });
+
+  it('are pinned by the full fingerprints, as `openssl x509 -fingerprint -sha256` prints them', () => {
+    expect(colonHex(YUBICO_ROOT_SHA256)).toBe('09:4A:3A:C4:93:C2:BD:CD:65:A5:4B:DF:40:19:0F:52:BB:03:F7:15:63:97:A3:FC:69:D8:AA:9A:39:2F:B7:24');
+    expect(colonHex(YUBICO_SUB_CA_SHA256['yubico-yubihsm-6742036-sub-ca.pem'] ?? '')).toBe(
+      'D7:C6:D8:F4:52:08:E2:A5:39:96:FB:5A:8F:4D:63:1B:33:EB:AB:B6:49:56:B3:7B:2A:C1:51:FB:DB:AF:4A:E9',
+    );
   });
 
   it('load as a root and a sub-CA it signed, beside the simulator\'s', async () => {

@@ -15,17 +15,8 @@ import { AlgorithmIdentifier, BasicConstraints, Certificate, id_ce_basicConstrai
 import { X509Certificate } from '@peculiar/x509';
 import { createPublicKey } from 'node:crypto';
 import { COORDINATE_BYTES, type Curve, type EcPublicKey } from '../keys.ts';
+import { ProductReadError } from './errors.ts';
 
-/** Why a reader refused its input; the caller turns it into a finding. */
-export class Malformed extends Error {
-  constructor(
-    readonly code: 'VERIFY_DER_MALFORMED' | 'VERIFY_CURVE' | 'VERIFY_KEY_MALFORMED',
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
-}
 
 function same(a: ArrayBuffer | Uint8Array, b: Uint8Array): boolean {
   return Buffer.compare(Buffer.from(a instanceof Uint8Array ? a : new Uint8Array(a)), Buffer.from(b)) === 0;
@@ -36,15 +27,15 @@ function strict<T>(bytes: Uint8Array, target: new () => T, what: string): T {
   try {
     parsed = AsnConvert.parse(bytes, target);
   } catch (err) {
-    throw new Malformed('VERIFY_DER_MALFORMED', `not a DER ${what}`, { cause: err });
+    throw new ProductReadError('VERIFY_DER_MALFORMED', `not a DER ${what}`, { cause: err });
   }
   let again: ArrayBuffer;
   try {
     again = AsnConvert.serialize(parsed);
   } catch (err) {
-    throw new Malformed('VERIFY_DER_MALFORMED', `not a DER ${what}`, { cause: err });
+    throw new ProductReadError('VERIFY_DER_MALFORMED', `not a DER ${what}`, { cause: err });
   }
-  if (!same(again, bytes)) throw new Malformed('VERIFY_DER_MALFORMED', `not a strict DER ${what} (trailing data or non-canonical encoding)`);
+  if (!same(again, bytes)) throw new ProductReadError('VERIFY_DER_MALFORMED', `not a strict DER ${what} (trailing data or non-canonical encoding)`);
   return parsed;
 }
 
@@ -76,7 +67,7 @@ export function readCertificate(bytes: Uint8Array): ReadCertificate {
       extensions: (asn.tbsCertificate.extensions ?? []).map((e) => ({ oid: e.extnID, critical: e.critical, value: new Uint8Array(e.extnValue.buffer) })),
     };
   } catch (err) {
-    throw new Malformed('VERIFY_DER_MALFORMED', 'not a certificate', { cause: err });
+    throw new ProductReadError('VERIFY_DER_MALFORMED', 'not a certificate', { cause: err });
   }
 }
 
@@ -92,11 +83,9 @@ export function isCa(extensions: readonly RawExtension[]): boolean {
 }
 
 const ID_EC_PUBLIC_KEY = '1.2.840.10045.2.1';
-/** RFC 5480 named curves: secp256r1 and secp384r1. */
-const NAMED_CURVES: Record<string, Curve> = {
-  '1.2.840.10045.3.1.7': 'P-256',
-  '1.3.132.0.34': 'P-384',
-};
+/** RFC 5480 2.1.1.1 named curves: secp256r1 and secp384r1. */
+const CURVE_OID: Record<Curve, string> = { 'P-256': '1.2.840.10045.3.1.7', 'P-384': '1.3.132.0.34' };
+const NAMED_CURVES = new Map(Object.entries(CURVE_OID).map(([curve, oid]) => [oid, curve as Curve]));
 
 /** ECParameters, of which the ceremony accepts only the namedCurve choice (RFC 5480 2.1.1: implicitCurve and specifiedCurve MUST NOT be used). */
 class NamedCurve {
@@ -127,22 +116,30 @@ export function certificateKey(read: ReadCertificate): ReadKey {
 }
 
 function spkiKey(spki: SubjectPublicKeyInfo, bytes: Uint8Array, validate: boolean): ReadKey {
-  if (spki.algorithm.algorithm !== ID_EC_PUBLIC_KEY) throw new Malformed('VERIFY_CURVE', `not an EC public key (algorithm ${spki.algorithm.algorithm})`);
+  if (spki.algorithm.algorithm !== ID_EC_PUBLIC_KEY) throw new ProductReadError('VERIFY_CURVE', `not an EC public key (algorithm ${spki.algorithm.algorithm})`);
   const params = spki.algorithm.parameters;
-  if (!params) throw new Malformed('VERIFY_CURVE', 'the EC key names no curve');
+  if (!params) throw new ProductReadError('VERIFY_CURVE', 'the EC key names no curve');
   let oid: string;
   try {
     oid = strict(new Uint8Array(params), NamedCurve, 'named curve').value;
   } catch (err) {
-    throw new Malformed('VERIFY_CURVE', 'the EC key does not name its curve by OID (explicit parameters are refused)', { cause: err });
+    throw new ProductReadError('VERIFY_CURVE', 'the EC key does not name its curve by OID (explicit parameters are refused)', { cause: err });
   }
-  const curve = NAMED_CURVES[oid];
-  if (!curve) throw new Malformed('VERIFY_CURVE', `curve ${oid} is not a ceremony curve (P-256 or P-384)`);
+  const curve = NAMED_CURVES.get(oid);
+  if (!curve) throw new ProductReadError('VERIFY_CURVE', `curve ${oid} is not a ceremony curve (P-256 or P-384)`);
   const point = new Uint8Array(spki.subjectPublicKey);
-  if (point.length !== 1 + 2 * COORDINATE_BYTES[curve] || point[0] !== 0x04) throw new Malformed('VERIFY_KEY_MALFORMED', `not an uncompressed point on ${curve}`);
+  uncompressed(curve, point);
   const key: ReadKey = { curve, point, spki: Uint8Array.from(bytes) };
   if (validate) onCurve(key);
   return key;
+}
+
+/**
+ * SEC 1 2.3.3: 0x04 ‖ X ‖ Y, each coordinate the curve's size. The ceremony
+ * publishes uncompressed points only; a compressed or hybrid one is refused.
+ */
+function uncompressed(curve: Curve, point: Uint8Array): void {
+  if (point.length !== 1 + 2 * COORDINATE_BYTES[curve] || point[0] !== 0x04) throw new ProductReadError('VERIFY_KEY_MALFORMED', `not an uncompressed point on ${curve}`);
 }
 
 /** Throws VERIFY_KEY_MALFORMED unless the key's point is on its curve (OpenSSL's check, through node:crypto). */
@@ -150,15 +147,13 @@ function onCurve(key: ReadKey): void {
   try {
     createPublicKey({ key: Buffer.from(key.spki), format: 'der', type: 'spki' });
   } catch (err) {
-    throw new Malformed('VERIFY_KEY_MALFORMED', `not a point on ${key.curve}`, { cause: err });
+    throw new ProductReadError('VERIFY_KEY_MALFORMED', `not a point on ${key.curve}`, { cause: err });
   }
 }
 
-const CURVE_OID: Record<Curve, string> = { 'P-256': '1.2.840.10045.3.1.7', 'P-384': '1.3.132.0.34' };
-
 /** An uncompressed point (0x04 ‖ X ‖ Y) on `curve`, exactly as long as the curve demands, on the curve. */
 export function readPoint(curve: Curve, point: Uint8Array): ReadKey {
-  if (point.length !== 1 + 2 * COORDINATE_BYTES[curve] || point[0] !== 0x04) throw new Malformed('VERIFY_KEY_MALFORMED', `not an uncompressed point on ${curve}`);
+  uncompressed(curve, point);
   const named = new NamedCurve();
   named.value = CURVE_OID[curve];
   const spki = new SubjectPublicKeyInfo({
@@ -175,7 +170,7 @@ export function curveOfPointLength(length: number): Curve | undefined {
   return length === 65 ? 'P-256' : length === 97 ? 'P-384' : undefined;
 }
 
-const PEM = /^-----BEGIN PUBLIC KEY-----\r?\n((?:[A-Za-z0-9+/=]+\r?\n)+)-----END PUBLIC KEY-----\r?\n?$/;
+const PEM = /^-----BEGIN PUBLIC KEY-----\r?\n((?:[A-Za-z0-9+/=]+\r?\n)+)-----END PUBLIC KEY-----(?:\r?\n)?$/;
 
 /**
  * A PEM "PUBLIC KEY" file: exactly one block, nothing before or after it, its
@@ -183,9 +178,9 @@ const PEM = /^-----BEGIN PUBLIC KEY-----\r?\n((?:[A-Za-z0-9+/=]+\r?\n)+)-----END
  */
 export function readPemPublicKey(text: string, validate = true): ReadKey {
   const m = PEM.exec(text);
-  if (!m) throw new Malformed('VERIFY_DER_MALFORMED', 'not a single PEM PUBLIC KEY block');
+  if (!m) throw new ProductReadError('VERIFY_DER_MALFORMED', 'not a single PEM PUBLIC KEY block');
   const b64 = (m[1] ?? '').replace(/\r?\n/g, '');
   const der = Buffer.from(b64, 'base64');
-  if (der.toString('base64') !== b64) throw new Malformed('VERIFY_DER_MALFORMED', 'the PEM block is not canonical base64');
+  if (der.toString('base64') !== b64) throw new ProductReadError('VERIFY_DER_MALFORMED', 'the PEM block is not canonical base64');
   return readSpki(der, validate);
 }

@@ -1,4 +1,4 @@
-import { closeSync, fstatSync, openSync, readdirSync, readSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readdirSync, readSync } from 'node:fs';
 import { VerifyError } from './errors.ts';
 import { join } from 'node:path';
 import type { DeviceRecorder } from './recorder.ts';
@@ -18,15 +18,31 @@ export interface ExpectedFile {
 export const MAX_PRODUCT_BYTES = 64 * 1024;
 
 /**
- * At most MAX_PRODUCT_BYTES + 1 bytes of a file: enough to tell that it is
- * too large. Read synchronously: products are a few hundred bytes, and a
+ * Opened without following a link, and without waiting on a FIFO: the entry
+ * was a regular file when the directory was listed, but the products may be
+ * changed under the verifier between the listing and the open.
+ */
+const OPEN_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
+
+/**
+ * At most MAX_PRODUCT_BYTES + 1 bytes of a regular file (undefined for
+ * anything else): enough to tell that it is too large. Read synchronously: products are a few hundred bytes, and a
  * history of ceremonies has hundreds of them, for which a round trip through
  * the thread pool each would cost more than the reads.
  */
-function readBounded(path: string): Buffer {
-  const fd = openSync(path, 'r');
+function readBounded(path: string): Buffer | undefined {
+  let fd: number;
   try {
-    const buffer = Buffer.allocUnsafe(Math.min(fstatSync(fd).size, MAX_PRODUCT_BYTES) + 1);
+    fd = openSync(path, OPEN_FLAGS);
+  } catch (err) {
+    // O_NOFOLLOW on a link: ELOOP.
+    if ((err as NodeJS.ErrnoException).code === 'ELOOP') return undefined;
+    throw err;
+  }
+  try {
+    const info = fstatSync(fd);
+    if (!info.isFile()) return undefined;
+    const buffer = Buffer.allocUnsafe(Math.min(info.size, MAX_PRODUCT_BYTES) + 1);
     let length = 0;
     for (;;) {
       const bytesRead = readSync(fd, buffer, length, buffer.length - length, null);
@@ -52,19 +68,23 @@ export function readDeviceFiles(dir: string, expected: readonly ExpectedFile[], 
   for (const entry of present) {
     if (wanted.has(entry.name) && entry.isFile()) continue;
     const path = join(dir, entry.name);
-    rec.fail('files', 'VERIFY_FILE_UNEXPECTED', `${path}: not a product of this device's provisioning`, { file: path });
+    rec.fail('files', 'VERIFY_FILE_UNEXPECTED', "not a product of this device's provisioning (a link or special file is not followed)", { file: path });
   }
   const names = new Set(present.filter((e) => e.isFile()).map((e) => e.name));
   const files = new Map<string, Buffer>();
   for (const { name, role } of expected) {
     const path = join(dir, name);
     if (!names.has(name)) {
-      rec.fail('files', 'VERIFY_FILE_MISSING', `${path}: missing`, { role, file: path });
+      rec.fail('files', 'VERIFY_FILE_MISSING', 'missing', { role, file: path });
       continue;
     }
     const bytes = unreadable(path, () => readBounded(path));
+    if (bytes === undefined) {
+      rec.fail('files', 'VERIFY_FILE_UNEXPECTED', 'no longer a regular file when opened; not read', { role, file: path });
+      continue;
+    }
     if (bytes.length > MAX_PRODUCT_BYTES) {
-      rec.fail('files', 'VERIFY_FILE_UNEXPECTED', `${path}: larger than ${MAX_PRODUCT_BYTES} bytes, which no product is; not read`, { role, file: path });
+      rec.fail('files', 'VERIFY_FILE_UNEXPECTED', `larger than ${MAX_PRODUCT_BYTES} bytes, which no product is; not read`, { role, file: path });
       continue;
     }
     files.set(name, bytes);

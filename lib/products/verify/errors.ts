@@ -3,8 +3,9 @@ import { RunbookError } from '../../errors.ts';
 /**
  * Codes of the checks `runbook verify` runs on ceremony products. Each names
  * one way products can fail to prove what the ceremony claims; they appear in
- * the report (table and `--json`), never thrown: verification goes on after a
- * failed check so that the witness sees every problem at once.
+ * the report (table and `--json`), never escape `verifyProducts`:
+ * verification goes on after a failed check so that the witness sees every
+ * problem at once.
  */
 export type VerifyCheckCode =
   /** A file the provisioning leaves is absent. */
@@ -37,8 +38,10 @@ export type VerifyCheckCode =
   | 'VERIFY_LABEL'
   /** The key may do more (or other) than sign with ECDSA. */
   | 'VERIFY_CAPABILITIES'
-  /** Two files that must hold the same key (attested key, `.pub`, `.pem`) hold different keys. */
-  | 'VERIFY_KEY_MISMATCH'
+  /** A YubiHSM `.pub` does not hold the key its attestation certifies. */
+  | 'VERIFY_PUB_MISMATCH'
+  /** A `.pem` does not hold the key its attestation certifies (YubiHSM) or its `.pub` holds (Nitrokey). */
+  | 'VERIFY_PEM_MISMATCH'
   /** A key is not on a named ceremony curve, or not on the curve the inventory names. */
   | 'VERIFY_CURVE'
   /** One public key appears for two roles or devices. */
@@ -62,3 +65,8 @@ export type VerifyInputCode =
 export type VerifyErrorCode = VerifyCheckCode | VerifyInputCode;
 
 export class VerifyError extends RunbookError<VerifyErrorCode> {}
+
+/** What the product readers (der.ts) refuse with; the caller records it as a finding, never lets it escape. */
+export type ProductReadCode = Extract<VerifyCheckCode, 'VERIFY_DER_MALFORMED' | 'VERIFY_CURVE' | 'VERIFY_KEY_MALFORMED'>;
+
+export class ProductReadError extends RunbookError<ProductReadCode> {}

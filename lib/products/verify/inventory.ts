@@ -5,9 +5,9 @@
  * 2", step 5; "Provisioning the Nitrokey HSM", step 19).
  */
 import type { Curve } from '../keys.ts';
-import type { DeviceDir } from './layout.ts';
+import { LOOSE_DEVICES, type DeviceDir } from './layout.ts';
 import type { DeviceOutcome } from './outcome.ts';
-import { ROLES, type Finding, type InventoryEntry } from './report.ts';
+import { KIND_NAME, ROLES, type Finding, type InventoryEntry } from './report.ts';
 
 /** The ceremony's HSMs, as the runbook's front matter lists them (lib/runbook/inventory.ts's Inventory fits). */
 export interface VerifyInventory {
@@ -31,11 +31,10 @@ function checkDeviceCurve(o: DeviceOutcome): void {
   const root = o.keys.get('root');
   const targets = o.keys.get('targets');
   if (root && targets && root.curve !== targets.curve) {
-    o.rec.fail('curve', 'VERIFY_CURVE', `${o.device.dir}: the root key is on ${root.curve} but the targets key on ${targets.curve}; a device generates both with one key type`);
+    o.rec.fail('curve', 'VERIFY_CURVE', `the root key is on ${root.curve} but the targets key on ${targets.curve}; a device generates both with one key type`);
   }
 }
 
-const KIND_NAME = { yubihsm2: 'YubiHSM 2', 'nitrokey-hsm': 'Nitrokey HSM' } as const;
 
 /**
  * Matches one ceremony's devices to the inventory as a multiset: an entry
@@ -55,28 +54,27 @@ export function matchInventory(ceremony: string, outcomes: DeviceOutcome[], inve
     const o = outcomes.find((d) => !assigned.has(d) && d.device.kind === e.kind && serialsMatch(d.device, e.serial ?? ''));
     if (o) take(o, e);
   }
-  for (const o of outcomes) {
-    if (assigned.has(o)) continue;
-    const curve = deviceCurve(o);
-    const e = [...free].find((x) => x.serial === undefined && x.kind === o.device.kind && x.keyType === curve);
-    if (e) take(o, e);
-  }
-  for (const o of outcomes) {
-    if (assigned.has(o)) continue;
-    const e = [...free].find((x) => x.serial === undefined && x.kind === o.device.kind);
-    if (e) take(o, e);
+  const sameKindAndCurve = (o: DeviceOutcome, e: InventoryEntry) => e.kind === o.device.kind && e.keyType === deviceCurve(o);
+  const sameKind = (o: DeviceOutcome, e: InventoryEntry) => e.kind === o.device.kind;
+  for (const fits of [sameKindAndCurve, sameKind]) {
+    for (const o of outcomes) {
+      if (assigned.has(o)) continue;
+      const e = [...free].find((x) => x.serial === undefined && fits(o, x));
+      if (e) take(o, e);
+    }
   }
   for (const o of outcomes) {
     if (assigned.has(o)) continue;
     const count = inventory.hsms.filter((e) => e.kind === o.device.kind).length;
-    o.rec.fail('inventory', 'VERIFY_INVENTORY', `${o.device.dir}: the inventory lists ${count} ${KIND_NAME[o.device.kind]} device(s), and this one matches none of them`);
+    o.rec.fail('inventory', 'VERIFY_INVENTORY', `the inventory lists ${count} ${KIND_NAME[o.device.kind]} device(s), and this one matches none of them`);
   }
   for (const e of free) {
     findings.push({
       code: 'VERIFY_INVENTORY',
       check: 'inventory',
-      file: ceremony,
-      message: `${ceremony}: no products for inventory entry ${e.id} (${KIND_NAME[e.kind]}, ${e.keyType}${e.serial ? `, serial ${e.serial}` : ''})`,
+      // The device DIRs given on their own have no directory in common.
+      ...(ceremony === LOOSE_DEVICES ? {} : { file: ceremony }),
+      message: `no products for inventory entry ${e.id} (${KIND_NAME[e.kind]}, ${e.keyType}${e.serial ? `, serial ${e.serial}` : ''})`,
     });
   }
 }
@@ -93,7 +91,7 @@ export function checkInventoryCurves(outcomes: readonly DeviceOutcome[], assigne
     if (entry) for (const role of ROLES) o.rec.pass('inventory', role);
     for (const [role, key] of o.keys) {
       if (entry && key.curve !== entry.keyType) {
-        o.rec.fail('curve', 'VERIFY_CURVE', `${o.device.dir}: the ${role} key is on ${key.curve}, but inventory entry ${entry.id} is a ${entry.keyType} device`, { role });
+        o.rec.fail('curve', 'VERIFY_CURVE', `the ${role} key is on ${key.curve}, but inventory entry ${entry.id} is a ${entry.keyType} device`, { role });
       }
       if (!o.rec.failed('curve', role)) o.rec.pass('curve', role);
     }

@@ -60,9 +60,10 @@ async function checkDir(dir: string): Promise<void> {
   if (!info.isDirectory()) throw new VerifyError('VERIFY_INPUT_NOT_DIRECTORY', `${dir}: is a file, not a products directory`);
 }
 
+/** A directory's entries in name order (readdir's order is the filesystem's): the same products always give the same report. */
 async function entries(dir: string) {
   try {
-    return await readdir(dir, { withFileTypes: true });
+    return (await readdir(dir, { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   } catch (err) {
     throw new VerifyError('VERIFY_INPUT_UNREADABLE', `${dir}: cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})`, { cause: err });
   }
@@ -102,8 +103,8 @@ export async function discover(dirs: readonly string[]): Promise<Layout> {
           check: 'files',
           file: path,
           message: entry.isDirectory()
-            ? `${path}: not named by a device serial (10-digit YubiHSM 2 or Nitrokey HSM serial)`
-            : `${path}: a ceremony-products directory holds only device directories`,
+            ? 'not named by a device serial (10-digit YubiHSM 2 or Nitrokey HSM serial)'
+            : 'a ceremony-products directory holds only device directories (a link is not followed)',
         });
       }
     }

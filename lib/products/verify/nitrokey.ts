@@ -5,9 +5,9 @@
  * ceremony keeps, so what can be proven is that both files hold the same key,
  * a valid point on a named ceremony curve.
  */
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { sameBytes } from '../keys.ts';
-import { Malformed, readPemPublicKey, readPoint, readSpki, type ReadKey } from './der.ts';
+import { readPemPublicKey, readPoint, readSpki, type ReadKey } from './der.ts';
 import { passFiles, readDeviceFiles, type ExpectedFile } from './device-files.ts';
 import type { DeviceDir } from './layout.ts';
 import { DeviceRecorder } from './recorder.ts';
@@ -30,8 +30,7 @@ function read(path: string, bytes: Buffer | undefined, pem: boolean, rec: Device
     if (!(like && key.curve === like.curve && sameBytes(key.point, like.point))) readPoint(key.curve, key.point);
     return key;
   } catch (err) {
-    if (!(err instanceof Malformed)) throw err;
-    rec.fail(err.code === 'VERIFY_CURVE' ? 'curve' : 'key', err.code, `${path}: ${err.message}`, { role, file: path });
+    rec.failRead(err, 'key', path, role);
     return undefined;
   }
 }
@@ -51,7 +50,7 @@ export function verifyNitrokey(device: DeviceDir): DeviceOutcome {
     else if (pem) out.keys.set(role, pem);
     if (pub && pem) {
       if (pub.curve === pem.curve && sameBytes(pub.point, pem.point)) rec.pass('key', role);
-      else rec.fail('key', 'VERIFY_KEY_MISMATCH', `${pemPath}: not the key in ${pubPath}`, { role, file: pemPath });
+      else rec.fail('key', 'VERIFY_PEM_MISMATCH', `not the key of ${basename(pubPath)}`, { role, file: pemPath });
     }
   }
   return out;

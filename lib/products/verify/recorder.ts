@@ -1,4 +1,4 @@
-import type { VerifyCheckCode } from './errors.ts';
+import { ProductReadError, type VerifyCheckCode } from './errors.ts';
 import type { CheckName, CheckStatus, Finding, Role } from './report.ts';
 
 /**
@@ -10,8 +10,19 @@ export class DeviceRecorder {
   readonly findings: Finding[] = [];
   private readonly passes = new Set<string>();
 
+  /** `message` is the reason alone: the file it concerns goes in `where.file`, and the report shows both. */
   fail(check: CheckName, code: VerifyCheckCode, message: string, where: { role?: Role; file?: string } = {}): void {
     this.findings.push({ code, check, message, ...where });
+  }
+
+  /**
+   * Records what a product reader refused (der.ts) as a finding of `check`,
+   * or of `curve` when the key is on no ceremony curve; anything else is a
+   * fault of the verifier and is rethrown.
+   */
+  failRead(err: unknown, check: CheckName, file: string, role?: Role): void {
+    if (!(err instanceof ProductReadError)) throw err;
+    this.fail(err.code === 'VERIFY_CURVE' ? 'curve' : check, err.code, err.message, { role, file });
   }
 
   pass(check: CheckName, role: Role): void {

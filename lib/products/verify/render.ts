@@ -1,8 +1,18 @@
 /**
  * The report for people (a table a witness reads off the screen or a
- * printout) and for machines (`--json`).
+ * printout, 100 columns at most) and for machines (`--json`).
+ *
+ * File and directory names come from the products, and so does text taken
+ * from certificates: whatever of it reaches the terminal goes through
+ * untrustedText, so that escape sequences and bidirectional overrides are
+ * shown, not obeyed.
  */
-import { CHECKS, type CheckName, type CheckStatus, type DeviceReport, type Finding, type VerificationReport } from './report.ts';
+import { basename, dirname } from 'node:path';
+import { untrustedText } from '../../untrusted-text.ts';
+import { CHECKS, KIND_NAME, type CheckName, type CheckStatus, type DeviceReport, type Finding, type VerificationReport } from './report.ts';
+
+/** The widest line the table writes, so that it reads in a 100-column terminal or on a printed page. */
+export const TABLE_WIDTH = 100;
 
 const MARK: Record<CheckStatus, string> = { pass: '✓', fail: '✗', skipped: '·', 'n/a': '–' };
 
@@ -19,79 +29,165 @@ const HEADING: Record<CheckName, string> = {
   inventory: 'inventory',
 };
 
-const KIND = { yubihsm2: 'YubiHSM 2', 'nitrokey-hsm': 'Nitrokey HSM' } as const;
+/** What each column proves, for the legend under the table (the runbook step each check answers is in its module). */
+const MEANING: Record<CheckName, string> = {
+  files: "the device's products are all there, and nothing else is",
+  chain: 'attestation ← device certificate ← Yubico sub-CA ← pinned Yubico root; signatures, dates',
+  serial: "the device certificate and the attestation state the directory's serial",
+  origin: 'the key was generated on the device, never imported',
+  label: 'object id and label are the ones the ceremony gives the role (3 tuf-root, 4 tuf-targets)',
+  capabilities: 'the key may sign with ECDSA and do nothing else',
+  key: 'the attested key is the .pub and the .pem (Nitrokey HSM: the .pub and the .pem agree)',
+  curve: 'the key is on a named ceremony curve, the one the inventory gives the device',
+  unique: 'no other role, device or ceremony has the same key',
+  inventory: "the device is one the ceremony's inventory lists",
+};
 
-/** Columns of the key's fingerprint shown (the full SHA-256 of its SubjectPublicKeyInfo is in --json). */
-const KEY_ID = 17;
+/**
+ * Check columns are 4 apart, their headings staggered over two lines (the
+ * words are wider than the marks), so that ten checks fit beside the
+ * device, serial, role and curve.
+ */
+const PITCH = 4;
+const GAP = '  ';
+const ROLE_WIDTH = 7;
+const CURVE_WIDTH = 5;
+const SIMULATED = '  SIMULATED';
+
+/** POSIX portable file name characters: such a name prints as it is; any other goes through untrustedText. */
+const PORTABLE = /^[A-Za-z0-9._-]+$/;
+
+function shown(name: string): string {
+  return PORTABLE.test(name) ? name : untrustedText(name, 60);
+}
+
+/** Text that is printable ASCII prints as it is; any other goes through untrustedText. */
+function printable(text: string): string {
+  return /^[\x20-\x7e]*$/.test(text) ? text : untrustedText(text, 80);
+}
 
 function pad(text: string, width: number): string {
-  // Check marks are one column wide in a terminal, as are the ASCII letters.
+  // Marks and the ASCII in the table are one column wide each.
   return text + ' '.repeat(Math.max(0, width - [...text].length));
 }
 
-function reason(f: Finding, simulated: boolean): string {
-  const who = f.role ? `${f.role}: ` : '';
-  return `    ✗ ${HEADING[f.check]} [${f.code}] ${who}${f.message}${simulated ? '  SIMULATED' : ''}`;
+/** `text` folded at spaces to `width` columns less `suffix`, continuation lines indented; `suffix` ends every line. */
+function wrap(text: string, indent: number, suffix = ''): string[] {
+  const limit = TABLE_WIDTH - suffix.length;
+  const lines: string[] = [];
+  const first = /^ */.exec(text)?.[0] ?? '';
+  let line = first;
+  for (const word of text.slice(first.length).split(' ')) {
+    const candidate = line.trim() === '' ? line + word : `${line} ${word}`;
+    if ([...candidate].length > limit && line.trim() !== '') {
+      lines.push(line);
+      line = `${' '.repeat(indent)}${word}`;
+    } else {
+      line = candidate;
+    }
+  }
+  lines.push(line);
+  return lines.map((l) => l + suffix);
 }
 
-/** The witness's table: one row per key, one column per check, each failure's reason under its device. */
+/** Where a finding is, as the table shows it: the file's name under its device or products directory. */
+function place(f: Finding, base: string): string {
+  if (f.file === undefined || f.file === base) return '';
+  return `${shown(dirname(f.file) === base ? basename(f.file) : f.file)}: `;
+}
+
+function reason(f: Finding, base: string, suffix: string): string[] {
+  const who = f.role ? `, ${f.role} key` : '';
+  return wrap(`  ✗ [${f.code}] ${HEADING[f.check]}${who}: ${place(f, base)}${f.message}`, 6, suffix);
+}
+
+/** The witness's table: one row per key, one column per check, each failure's code and reason under its device. */
 export function renderTable(report: VerificationReport): string {
   const lines: string[] = [];
   lines.push(`Ceremony products, checked as of ${report.at}`);
   for (const t of report.trust) {
-    const label = t.source === 'yubico' ? 'Yubico' : t.source === 'simulated' ? 'SIMULATED (not Yubico)' : 'extra (not Yubico)';
-    lines.push(`Attestations chain to: ${t.subject} [${label}] SHA-256 ${t.sha256}`);
+    const label = t.source === 'yubico' ? 'Yubico' : t.source === 'simulated' ? 'SIMULATED, not Yubico' : 'extra, not Yubico';
+    lines.push(...wrap(`Attestations chain to ${printable(t.subject)} (${label}), SHA-256`, 2), `  ${t.sha256}`);
   }
-  lines.push(
-    report.inventory
-      ? `Inventory: ${report.inventory.title ?? '(untitled)'}: ${report.inventory.entries.map((e) => `${e.id} ${e.keyType}`).join(', ')}`
-      : 'Inventory: not checked (give --runbook FILE or --hsm)',
-  );
+  if (report.inventory) {
+    lines.push(`Inventory: ${report.inventory.title ?? '(untitled)'}`);
+    lines.push(...wrap(`  ${report.inventory.entries.map((e) => `${e.id} ${e.keyType}`).join(', ')}`, 2));
+  } else {
+    lines.push('Inventory: not checked (give --runbook FILE or --hsm)');
+  }
 
-  const device = (d: DeviceReport) => d.inventoryId ?? KIND[d.kind];
-  const widths = {
-    device: Math.max(6, ...report.devices.map((d) => device(d).length)),
-    serial: Math.max(6, ...report.devices.map((d) => d.serial.length)),
+  const name = (d: DeviceReport) => d.inventoryId ?? KIND_NAME[d.kind];
+  const deviceWidth = Math.max(6, ...report.devices.map((d) => name(d).length));
+  const serialWidth = Math.max(6, ...report.devices.map((d) => d.serial.length));
+  const lead = deviceWidth + serialWidth + ROLE_WIDTH + CURVE_WIDTH + 4 * GAP.length;
+  const checksLine = (pick: (i: number) => boolean) => {
+    let line = '';
+    CHECKS.forEach((c, i) => {
+      if (pick(i)) line = pad(line, i * PITCH) + HEADING[c];
+    });
+    return line;
   };
-  const header = [pad('DEVICE', widths.device), pad('SERIAL', widths.serial), pad('ROLE', 7), pad('CURVE', 5), ...CHECKS.map((c) => HEADING[c]), 'KEY SHA-256'].join('  ');
+  const header = [
+    [pad('DEVICE', deviceWidth), pad('SERIAL', serialWidth), pad('ROLE', ROLE_WIDTH), pad('CURVE', CURVE_WIDTH), checksLine((i) => i % 2 === 0)].join(GAP),
+    ' '.repeat(lead) + checksLine((i) => i % 2 === 1),
+  ];
 
-  let products: string | undefined;
-  for (const d of report.devices) {
-    if (d.products !== products) {
-      products = d.products;
-      lines.push('', products, header);
+  const sections = [...new Set(report.devices.map((d) => d.products))];
+  const placed = new Set<Finding>();
+  for (const products of sections) {
+    lines.push('', products, ...header);
+    const devices = report.devices.filter((d) => d.products === products);
+    for (const d of devices) {
+      const suffix = d.simulated ? SIMULATED : '';
+      for (const k of d.keys) {
+        const marks = CHECKS.map((c) => pad(MARK[k.checks[c]], PITCH)).join('');
+        lines.push([pad(name(d), deviceWidth), pad(d.serial, serialWidth), pad(k.role, ROLE_WIDTH), pad(k.curve ?? '?', CURVE_WIDTH), marks.trimEnd()].join(GAP) + suffix);
+      }
+      for (const f of d.findings) lines.push(...reason(f, d.dir, suffix));
     }
-    for (const k of d.keys) {
-      const cells = CHECKS.map((c) => pad(MARK[k.checks[c]], HEADING[c].length));
-      const keyId = k.spkiSha256 ? `${k.spkiSha256.slice(0, KEY_ID - 1)}…` : '?';
-      lines.push(
-        [pad(device(d), widths.device), pad(d.serial, widths.serial), pad(k.role, 7), pad(k.curve ?? '?', 5), ...cells, pad(keyId, KEY_ID)].join('  ').trimEnd() +
-          (d.simulated ? '  SIMULATED' : ''),
-      );
+    // Entries of this products directory that are no device, inventory entries without products.
+    for (const f of report.findings) {
+      if (f.file === products || (f.file !== undefined && dirname(f.file) === products)) {
+        lines.push(...reason(f, products, ''));
+        placed.add(f);
+      }
     }
-    for (const f of d.findings) lines.push(reason(f, d.simulated));
+    lines.push("Keys: SHA-256 of each key's DER SubjectPublicKeyInfo");
+    for (const d of devices) {
+      for (const k of d.keys) lines.push(`  ${pad(d.serial, serialWidth)}${GAP}${pad(k.role, ROLE_WIDTH)}${GAP}${k.spkiSha256 ?? '(no key read)'}${d.simulated ? SIMULATED : ''}`);
+    }
   }
-  if (report.findings.length > 0) {
-    lines.push('');
-    for (const f of report.findings) lines.push(reason(f, false));
-  }
+  const rest = report.findings.filter((f) => !placed.has(f));
+  if (rest.length > 0) lines.push('', ...rest.flatMap((f) => reason(f, '', '')));
 
-  lines.push(
-    '',
-    `${MARK.pass} holds   ${MARK.fail} fails   ${MARK.skipped} not checked (an earlier check failed)   ${MARK['n/a']} does not apply   KEY SHA-256: of the key's DER SubjectPublicKeyInfo (in full with --json)`,
-  );
+  lines.push('', `${MARK.pass} holds   ${MARK.fail} fails   ${MARK['n/a']} does not apply   ${MARK.skipped} not checked: a check it depends on failed`);
+  for (const c of CHECKS) lines.push(...wrap(`  ${pad(HEADING[c], 9)} ${MEANING[c]}`, 12));
   const { devices, keys, failures, codes } = report.summary;
   const simulated = report.devices.filter((d) => d.simulated).length;
   const sim = simulated > 0 ? `; ${simulated} SIMULATED device(s), not attested by Yubico` : '';
   lines.push(
-    report.ok
-      ? `OK: ${devices} device(s), ${keys} key(s): every check holds${sim}.`
-      : `FAILED: ${failures} failure(s) in ${devices} device(s), ${keys} key(s): ${codes.join(', ')}${sim}.`,
+    '',
+    ...wrap(
+      report.ok
+        ? `OK: ${devices} device(s), ${keys} key(s): every check holds${sim}.`
+        : `FAILED: ${failures} failure(s) in ${devices} device(s), ${keys} key(s): ${codes.join(', ')}${sim}.`,
+      2,
+    ),
   );
   return `${lines.join('\n')}\n`;
 }
 
-/** The report as JSON, for machines. */
+/**
+ * The report as JSON, for machines: the same fields in the same order for
+ * the same products. JSON.stringify escapes C0 controls; C1 controls and
+ * bidirectional formatting characters (possible in file names and
+ * certificate text) are escaped too, which leaves the values unchanged for
+ * a JSON reader and keeps a terminal showing the output from obeying them.
+ */
 export function renderJson(report: VerificationReport): string {
-  return `${JSON.stringify(report, null, 2)}\n`;
+  const json = JSON.stringify(report, null, 2).replace(
+    /[\u007f-\u009f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
+  return `${json}\n`;
 }

@@ -12,6 +12,9 @@ export const ROLES: readonly Role[] = ['root', 'targets'];
 
 export type DeviceKind = 'yubihsm2' | 'nitrokey-hsm';
 
+/** The kinds as people name them. */
+export const KIND_NAME: Readonly<Record<DeviceKind, string>> = { yubihsm2: 'YubiHSM 2', 'nitrokey-hsm': 'Nitrokey HSM' };
+
 /** The table's check columns, in order. */
 export type CheckName = 'files' | 'chain' | 'serial' | 'origin' | 'label' | 'capabilities' | 'key' | 'curve' | 'unique' | 'inventory';
 export const CHECKS: readonly CheckName[] = ['files', 'chain', 'serial', 'origin', 'label', 'capabilities', 'key', 'curve', 'unique', 'inventory'];
@@ -29,10 +32,11 @@ export type CheckStatus = 'pass' | 'fail' | 'skipped' | 'n/a';
 export interface Finding {
   readonly code: VerifyCheckCode;
   readonly check: CheckName;
+  /** Why the check fails, for people (wording may change; the code does not). The file is in `file`, not here. */
   readonly message: string;
   /** The role the finding is about; absent when it concerns the whole device. */
   readonly role?: Role;
-  /** The file at fault, when there is one (a path). */
+  /** The file or directory at fault, when there is one (a path; its name comes from the products, so it is untrusted text). */
   readonly file?: string;
 }
 

@@ -27,8 +27,10 @@ export function checkKeyReuse(outcomes: readonly DeviceOutcome[]): void {
         o.rec.pass('unique', role);
         continue;
       }
-      const others = list.filter((u) => u.o !== o || u.role !== role).map((u) => `${u.o.device.dir} (${u.role})`);
-      o.rec.fail('unique', 'VERIFY_KEY_REUSED', `${o.device.dir}: the ${role} key is also the key of ${others.join(', ')}`, { role });
+      const others = list
+        .filter((u) => u.o !== o || u.role !== role)
+        .map((u) => `${u.o.device.serial} ${u.role}${u.o.device.products === o.device.products ? '' : ` in ${u.o.device.products}`}`);
+      o.rec.fail('unique', 'VERIFY_KEY_REUSED', `the ${role} key is also the key of ${others.join(', ')}`, { role });
     }
   }
 }

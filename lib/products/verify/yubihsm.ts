@@ -18,12 +18,12 @@
 import { AsnConvert } from '@peculiar/asn1-schema';
 import type { Name } from '@peculiar/asn1-x509';
 import type { X509Certificate } from '@peculiar/x509';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { sameBytes } from '../keys.ts';
 import type { TrustCertificate } from '../trust/anchors.ts';
 import { capabilities, capabilityNames } from '../../yubihsm/capabilities.ts';
 import { decodeAttestationValue, ATTESTATION_OID, domainList, firmwareString, ORIGIN, originName, type AttestationField } from '../../yubihsm/attestation.ts';
-import { certificateKey, curveOfPointLength, isCa, Malformed, readCertificate, readPemPublicKey, readPoint, type ReadCertificate, type ReadKey } from './der.ts';
+import { certificateKey, curveOfPointLength, isCa, readCertificate, readPemPublicKey, readPoint, type ReadCertificate, type ReadKey } from './der.ts';
 import { readDeviceFiles, passFiles, type ExpectedFile } from './device-files.ts';
 import type { DeviceDir } from './layout.ts';
 import type { DeviceOutcome, VerifyContext } from './outcome.ts';
@@ -31,6 +31,7 @@ import { DeviceRecorder } from './recorder.ts';
 import { ROLES, type CheckName, type Role } from './report.ts';
 import { signedBy } from './signature.ts';
 import type { VerifyCheckCode } from './errors.ts';
+import { untrustedText } from '../../untrusted-text.ts';
 
 /**
  * The objects yubihsm-provision creates for the TUF keys (steps 15-17): the
@@ -65,12 +66,17 @@ const UNDERSTOOD_CRITICAL = new Set(['2.5.29.19', '2.5.29.15']);
 /** RFC 5280 4.2: a certificate with a critical extension the verifier does not process is refused. */
 function criticalUnderstood(read: ReadCertificate, path: string, rec: DeviceRecorder, role?: Role): boolean {
   const unknown = read.extensions.filter((e) => e.critical && !UNDERSTOOD_CRITICAL.has(e.oid));
-  for (const e of unknown) rec.fail('chain', 'VERIFY_CHAIN_EXTENSION', `${path}: critical extension ${e.oid} is not one this verifier processes`, { role, file: path });
+  for (const e of unknown) rec.fail('chain', 'VERIFY_CHAIN_EXTENSION', `critical extension ${e.oid} is not one this verifier processes`, { role, file: path });
   return unknown.length === 0;
 }
 
 function validAt(cert: X509Certificate, at: Date): boolean {
   return cert.notBefore.getTime() <= at.getTime() && at.getTime() <= cert.notAfter.getTime();
+}
+
+/** A name from a certificate in the products (attacker-controlled), made safe to print. */
+function name(dn: string): string {
+  return untrustedText(dn, 80);
 }
 
 function window(cert: X509Certificate): string {
@@ -83,7 +89,7 @@ function certificate(bytes: Buffer | undefined, path: string, rec: DeviceRecorde
   try {
     return readCertificate(bytes);
   } catch (err) {
-    rec.fail('chain', 'VERIFY_DER_MALFORMED', `${path}: ${(err as Error).message}`, { role, file: path });
+    rec.failRead(err, 'chain', path, role);
     return undefined;
   }
 }
@@ -98,7 +104,7 @@ function deviceChain(device: ReadCertificate, path: string, ctx: VerifyContext, 
   const { cert, extensions } = device;
   const candidates = ctx.trust.bySubject.get(cert.issuer) ?? [];
   if (candidates.length === 0) {
-    rec.fail('chain', 'VERIFY_CHAIN_ISSUER', `${path}: issued by "${cert.issuer}", which is not a trusted YubiHSM attestation sub-CA`, { file: path });
+    rec.fail('chain', 'VERIFY_CHAIN_ISSUER', `issued by ${name(cert.issuer)}, which is not a trusted YubiHSM attestation sub-CA`, { file: path });
     return { ok: false };
   }
   let issuer: TrustCertificate | undefined;
@@ -109,24 +115,25 @@ function deviceChain(device: ReadCertificate, path: string, ctx: VerifyContext, 
     }
   }
   if (!issuer) {
-    rec.fail('chain', 'VERIFY_CHAIN_SIGNATURE', `${path}: the signature does not verify with the key of "${cert.issuer}"`, { file: path });
+    rec.fail('chain', 'VERIFY_CHAIN_SIGNATURE', `the signature does not verify with the key of the trusted ${name(cert.issuer)}`, { file: path });
     return { ok: false };
   }
   let ok = true;
   for (const c of [cert, issuer.cert, issuer.root?.cert]) {
     if (c && !validAt(c, ctx.at)) {
-      rec.fail('chain', 'VERIFY_CHAIN_VALIDITY', `${c === cert ? path : `"${c.subject}"`}: valid ${window(c)}, not at ${ctx.at.toISOString()}`, { file: c === cert ? path : undefined });
+      const whose = c === cert ? '' : `the trusted ${name(c.subject)} is `;
+      rec.fail('chain', 'VERIFY_CHAIN_VALIDITY', `${whose}valid ${window(c)}, not at ${ctx.at.toISOString()}`, { file: path });
       ok = false;
     }
   }
   if (!criticalUnderstood(device, path, rec)) ok = false;
   if (!isCa(extensions)) {
-    rec.fail('chain', 'VERIFY_CHAIN_ISSUER', `${path}: not a CA certificate, so it cannot issue attestations`, { file: path });
+    rec.fail('chain', 'VERIFY_CHAIN_ISSUER', 'not a CA certificate, so it cannot issue attestations', { file: path });
     ok = false;
   }
   const root = issuer.root ?? issuer;
   if (root.source === 'simulated' && !ctx.allowSimulated) {
-    rec.fail('chain', 'VERIFY_SIMULATED', `${path}: issued by the YubiHSM simulator's CA ("${root.cert.subject}"), not by Yubico; pass --allow-simulated to accept simulated products`, { file: path });
+    rec.fail('chain', 'VERIFY_SIMULATED', "issued by the YubiHSM simulator's CA, not by Yubico; --allow-simulated accepts simulated products", { file: path });
     ok = false;
   }
   return { root, ok };
@@ -138,7 +145,7 @@ function deviceSerial(device: ReadCertificate, path: string, serial: number, rec
   const expectedCn = `YubiHSM Attestation (${serial})`;
   const cns = cert.subjectName.getField('CN');
   if (cns.length !== 1 || cns[0] !== expectedCn) {
-    rec.fail('serial', 'VERIFY_SERIAL_MISMATCH', `${path}: subject is "${cert.subject}", not CN=${expectedCn}`, { file: path });
+    rec.fail('serial', 'VERIFY_SERIAL_MISMATCH', `subject is ${name(cert.subject)}, not CN=${expectedCn}`, { file: path });
   }
   const ext = single(device, 'serial', path, rec);
   if (ext === undefined) return;
@@ -146,10 +153,10 @@ function deviceSerial(device: ReadCertificate, path: string, serial: number, rec
   try {
     stated = decodeAttestationValue.serial(ext);
   } catch (err) {
-    rec.fail('serial', 'VERIFY_ATTESTATION_MALFORMED', `${path}: ${(err as Error).message}`, { file: path });
+    rec.fail('serial', 'VERIFY_ATTESTATION_MALFORMED', (err as Error).message, { file: path });
     return;
   }
-  if (stated !== serial) rec.fail('serial', 'VERIFY_SERIAL_MISMATCH', `${path}: states serial ${stated}, not ${serial}`, { file: path });
+  if (stated !== serial) rec.fail('serial', 'VERIFY_SERIAL_MISMATCH', `states serial ${stated}, not ${serial}`, { file: path });
 }
 
 /** The check column each Yubico extension answers. */
@@ -168,7 +175,7 @@ function single(cert: ReadCertificate, field: AttestationField, path: string, re
   const found = cert.extensions.filter((e) => e.oid === ATTESTATION_OID[field]);
   if (found.length === 1 && found[0]) return found[0].value;
   const what = found.length === 0 ? 'is missing' : `appears ${found.length} times`;
-  rec.fail(FIELD_CHECK[field], 'VERIFY_ATTESTATION_MALFORMED', `${path}: Yubico extension ${ATTESTATION_OID[field]} (${field}) ${what}`, { role, file: path });
+  rec.fail(FIELD_CHECK[field], 'VERIFY_ATTESTATION_MALFORMED', `Yubico extension ${ATTESTATION_OID[field]} (${field}) ${what}`, { role, file: path });
   return undefined;
 }
 
@@ -178,16 +185,8 @@ function field<F extends AttestationField>(cert: ReadCertificate, f: F, path: st
   try {
     return decodeAttestationValue[f](bytes) as ReturnType<(typeof decodeAttestationValue)[F]>;
   } catch (err) {
-    rec.fail(FIELD_CHECK[f], 'VERIFY_ATTESTATION_MALFORMED', `${path}: ${(err as Error).message}`, { role, file: path });
+    rec.fail(FIELD_CHECK[f], 'VERIFY_ATTESTATION_MALFORMED', (err as Error).message, { role, file: path });
     return undefined;
-  }
-}
-
-function malformedFinding(err: unknown, path: string, rec: DeviceRecorder, check: CheckName, role: Role): void {
-  if (err instanceof Malformed) {
-    rec.fail(err.code === 'VERIFY_CURVE' ? 'curve' : check, err.code, `${path}: ${err.message}`, { role, file: path });
-  } else {
-    throw err;
   }
 }
 
@@ -226,7 +225,7 @@ export function verifyYubiHsm(device: DeviceDir, ctx: VerifyContext): DeviceOutc
         attested = certificateKey(att);
         out.keys.set(role, attested);
       } catch (err) {
-        malformedFinding(err, attPath, rec, 'key', role);
+        rec.failRead(err, 'key', attPath, role);
       }
       attestationChain(att, attPath, deviceCert, devicePath, chainOk, ctx, rec, role);
       attestationStatement(att, attPath, serial, rec, role, out);
@@ -251,14 +250,14 @@ function attestationChain(
   let ok = true;
   // The issuer name must be the device certificate's subject, byte for byte, as the device writes it.
   if (!sameName(read.asn.tbsCertificate.issuer, device.asn.tbsCertificate.subject)) {
-    rec.fail('chain', 'VERIFY_CHAIN_ISSUER', `${attPath}: issued by "${att.issuer}", not by the device certificate "${device.cert.subject}"`, { role, file: attPath });
+    rec.fail('chain', 'VERIFY_CHAIN_ISSUER', `issued by ${name(att.issuer)}, not by the device certificate ${name(device.cert.subject)}`, { role, file: attPath });
     ok = false;
   } else if (!signedBy(read, device)) {
-    rec.fail('chain', 'VERIFY_CHAIN_SIGNATURE', `${attPath}: the signature does not verify with the device certificate ${devicePath}`, { role, file: attPath });
+    rec.fail('chain', 'VERIFY_CHAIN_SIGNATURE', `the signature does not verify with the key of ${basename(devicePath)}`, { role, file: attPath });
     ok = false;
   }
   if (!validAt(att, ctx.at)) {
-    rec.fail('chain', 'VERIFY_CHAIN_VALIDITY', `${attPath}: valid ${window(att)}, not at ${ctx.at.toISOString()}`, { role, file: attPath });
+    rec.fail('chain', 'VERIFY_CHAIN_VALIDITY', `valid ${window(att)}, not at ${ctx.at.toISOString()}`, { role, file: attPath });
     ok = false;
   }
   if (!criticalUnderstood(read, attPath, rec, role)) ok = false;
@@ -274,7 +273,7 @@ function attestationStatement(att: ReadCertificate, path: string, serial: number
   const objectId = field(att, 'objectId', path, rec, role);
   const label = field(att, 'label', path, rec, role);
   const caps = field(att, 'capabilities', path, rec, role);
-  const fail = (check: CheckName, code: VerifyCheckCode, message: string) => rec.fail(check, code, `${path}: ${message}`, { role, file: path });
+  const fail = (check: CheckName, code: VerifyCheckCode, message: string) => rec.fail(check, code, message, { role, file: path });
   const want = CEREMONY_OBJECTS[role];
 
   if (stated !== undefined) {
@@ -288,7 +287,7 @@ function attestationStatement(att: ReadCertificate, path: string, serial: number
     else rec.pass('origin', role);
   }
   if (objectId !== undefined && objectId !== want.objectId) fail('label', 'VERIFY_OBJECT_ID', `object id ${objectId}, not ${want.objectId} (the ${role} key's)`);
-  if (label !== undefined && label !== want.label) fail('label', 'VERIFY_LABEL', `label "${label}", not "${want.label}"`);
+  if (label !== undefined && label !== want.label) fail('label', 'VERIFY_LABEL', `label ${untrustedText(label)}, not "${want.label}"`);
   if (objectId !== undefined && label !== undefined && !rec.failed('label', role)) rec.pass('label', role);
   if (caps !== undefined) {
     if (caps !== CEREMONY_CAPABILITIES) fail('capabilities', 'VERIFY_CAPABILITIES', `capabilities ${capabilityNames(caps).join(', ') || '(none)'}, not sign-ecdsa alone`);
@@ -307,7 +306,12 @@ function attestationStatement(att: ReadCertificate, path: string, serial: number
   }
 }
 
-/** The .pub (raw uncompressed point, "Provisioning the YubiHSM 2" step 18) and the .pem (step 20) hold the attested key. */
+/**
+ * The .pub (raw uncompressed point, "Provisioning the YubiHSM 2" step 18)
+ * and the .pem (step 20) hold the attested key. Without an attested key
+ * (attestation missing or unreadable) the two are still compared with each
+ * other, so that every disagreement is on the report.
+ */
 function publishedKeys(
   attested: ReadKey | undefined,
   pub: Buffer | undefined,
@@ -318,39 +322,35 @@ function publishedKeys(
   role: Role,
   out: DeviceOutcome,
 ): void {
-  const fail = (code: 'VERIFY_KEY_MISMATCH' | 'VERIFY_KEY_MALFORMED', path: string, message: string) => rec.fail('key', code, `${path}: ${message}`, { role, file: path });
-  const same = (key: ReadKey) => attested !== undefined && key.curve === attested.curve && sameBytes(key.point, attested.point);
+  const sameKey = (a: ReadKey | undefined, b: ReadKey) => a !== undefined && a.curve === b.curve && sameBytes(a.point, b.point);
   // A published key byte-identical to the attested one (already validated)
   // needs no point check of its own; any other is checked, so that a
   // malformed key is told apart from another valid key.
-  let ok = attested !== undefined && pub !== undefined && pem !== undefined;
-  if (pub && !(attested && sameBytes(pub, attested.point))) {
-    ok = false;
+  let pubKey: ReadKey | undefined;
+  if (pub) {
     const curve = curveOfPointLength(pub.length);
-    if (!curve) {
-      fail('VERIFY_KEY_MALFORMED', pubPath, `${pub.length} bytes; an uncompressed P-256 point has 65, a P-384 point 97`);
-    } else {
-      try {
-        const key = readPoint(curve, pub);
-        if (attested) fail('VERIFY_KEY_MISMATCH', pubPath, 'not the key the attestation certifies');
-        if (!out.keys.has(role)) out.keys.set(role, key);
-      } catch (err) {
-        malformedFinding(err, pubPath, rec, 'key', role);
-      }
+    try {
+      if (attested && sameBytes(pub, attested.point)) pubKey = attested;
+      else if (!curve) rec.fail('key', 'VERIFY_KEY_MALFORMED', `${pub.length} bytes; an uncompressed P-256 point has 65, a P-384 point 97`, { role, file: pubPath });
+      else pubKey = readPoint(curve, pub);
+    } catch (err) {
+      rec.failRead(err, 'key', pubPath, role);
     }
+    if (pubKey && attested && pubKey !== attested) rec.fail('key', 'VERIFY_PUB_MISMATCH', 'not the key the attestation certifies', { role, file: pubPath });
+    if (pubKey && !out.keys.has(role)) out.keys.set(role, pubKey);
   }
+  let pemKey: ReadKey | undefined;
   if (pem) {
     try {
       const key = readPemPublicKey(pem.toString('latin1'), false);
-      if (!same(key)) {
-        ok = false;
-        readPoint(key.curve, key.point);
-        if (attested) fail('VERIFY_KEY_MISMATCH', pemPath, 'not the key the attestation certifies');
-      }
+      pemKey = sameKey(attested ?? pubKey, key) ? key : readPoint(key.curve, key.point);
     } catch (err) {
-      malformedFinding(err, pemPath, rec, 'key', role);
-      ok = false;
+      rec.failRead(err, 'key', pemPath, role);
+    }
+    const reference = attested ?? pubKey;
+    if (pemKey && reference && !sameKey(reference, pemKey)) {
+      rec.fail('key', 'VERIFY_PEM_MISMATCH', attested ? 'not the key the attestation certifies' : `not the key of ${basename(pubPath)}`, { role, file: pemPath });
     }
   }
-  if (ok && !rec.failed('key', role)) rec.pass('key', role);
+  if (attested && pubKey && pemKey && !rec.failed('key', role)) rec.pass('key', role);
 }

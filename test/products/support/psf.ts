@@ -4,12 +4,13 @@
  */
 import { chmod, cp, mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest';
 import { join } from 'node:path';
 import type { VerifyInventory } from '../../../lib/products/verify/index.ts';
 import { psfProducts } from '../../support/paths.ts';
 
 /**
- * The seed's inventory ("Prepare the environment", steps 8-13). The products
+ * The PSF runbook's inventory ("Prepare the environment", steps 8-13). The products
  * agree with it as a multiset: 0013200460 is the P-384 YubiHSM (YubiHSM2-2),
  * DENK0102947 the P-256 Nitrokey (NitrokeyHSM-5).
  */
@@ -41,4 +42,19 @@ export async function copyPsf(): Promise<{ root: string; products: string; clean
   await cp(psfProducts, products, { recursive: true });
   await makeWritable(products);
   return { root, products, cleanup: () => rm(root, { recursive: true, force: true }) };
+}
+
+/**
+ * A writable copy of the PSF products, made afresh before each test
+ * (`each`) or once for the file (`all`), removed after; `products` is its
+ * path once the hook has run.
+ */
+export function psfCopy(scope: 'each' | 'all'): { readonly products: string } {
+  const state = { products: '' };
+  let cleanup = async () => {};
+  (scope === 'each' ? beforeEach : beforeAll)(async () => {
+    ({ products: state.products, cleanup } = await copyPsf());
+  });
+  (scope === 'each' ? afterEach : afterAll)(() => cleanup());
+  return state;
 }

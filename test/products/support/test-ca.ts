@@ -116,6 +116,14 @@ export interface DeviceSpec {
   readonly extra?: Partial<Record<Role, x509.Extension[]>>;
   /** The serial the device certificate names (subject and .2), if not `serial`. */
   readonly certSerial?: number;
+  /** The device certificate's subject, if not `CN=YubiHSM Attestation (certSerial)`. */
+  readonly certSubject?: string;
+  /** The device certificate is a CA (basicConstraints cA), as a real one is; true unless given. */
+  readonly deviceCa?: boolean;
+  /** Extensions added to the device certificate. */
+  readonly deviceExtra?: x509.Extension[];
+  /** When the attestations stop being valid, if not when Yubico's certificates do (2071). */
+  readonly attestationNotAfter?: Date;
   /** The device attestation key: RSA-2048 as on a real YubiHSM 2, or ECDSA P-256 (quicker to make; the default). */
   readonly deviceKey?: 'rsa' | 'ecdsa';
 }
@@ -145,14 +153,14 @@ export async function writeYubiHsm(ca: TestCa, products: string, spec: DeviceSpe
     : await ecKeys();
   const deviceCert = await x509.X509CertificateGenerator.create({
     serialNumber: nextSerial(),
-    subject: `CN=YubiHSM Attestation (${certSerial})`,
+    subject: spec.certSubject ?? `CN=YubiHSM Attestation (${certSerial})`,
     issuer: ca.sub.subject,
     notBefore: NOT_BEFORE,
     notAfter: NOT_AFTER,
     signingAlgorithm: ca.subAlg,
     publicKey: deviceKeys.publicKey,
     signingKey: ca.subKey,
-    extensions: [deviceSerialExtension(certSerial), new x509.BasicConstraintsExtension(true, 0, true)],
+    extensions: [deviceSerialExtension(certSerial), new x509.BasicConstraintsExtension(spec.deviceCa ?? true, spec.deviceCa === false ? undefined : 0, true), ...(spec.deviceExtra ?? [])],
   });
   await writeFile(join(dir, `${s}_cert.der`), new Uint8Array(deviceCert.rawData));
   const points = {} as Record<Role, Uint8Array>;
@@ -160,7 +168,7 @@ export async function writeYubiHsm(ca: TestCa, products: string, spec: DeviceSpe
     const keys = await ecKeys(spec.curve);
     const info = { ...ceremonyAttestation(spec.serial, role), ...spec.attest?.[role] };
     const omit = new Set(spec.omit?.[role] ?? []);
-    const att = await issueAttestation(deviceCert, deviceKeys.privateKey, keys.publicKey, info, omit, rsa ? RSA_SHA256 : ECDSA_P256, spec.extra?.[role]);
+    const att = await issueAttestation(deviceCert, deviceKeys.privateKey, keys.publicKey, info, omit, rsa ? RSA_SHA256 : ECDSA_P256, spec.extra?.[role], spec.attestationNotAfter);
     const point = new Uint8Array(await subtle.exportKey('raw', keys.publicKey));
     points[role] = point;
     await writeFile(join(dir, `${s}_${role}_attestation.der`), new Uint8Array(att.rawData));
@@ -179,13 +187,14 @@ export async function issueAttestation(
   omit: ReadonlySet<string> = new Set(),
   signingAlgorithm: typeof ECDSA_P256 | typeof RSA_SHA256 = ECDSA_P256,
   extra: x509.Extension[] = [],
+  notAfter: Date = NOT_AFTER,
 ): Promise<x509.X509Certificate> {
   return x509.X509CertificateGenerator.create({
     serialNumber: nextSerial(),
     subject: `CN=YubiHSM Attestation id:0x${info.objectId.toString(16).padStart(4, '0')}`,
     issuer: deviceCert.subject,
     notBefore: NOT_BEFORE,
-    notAfter: NOT_AFTER,
+    notAfter,
     signingAlgorithm,
     publicKey,
     signingKey: deviceKey,

@@ -17,7 +17,7 @@
 # there. The PEMs and the log are written to a scratch directory; the
 # products are only read.
 #
-#   bench/seed-verify.sh ROOT_CA.pem SUB_CA.pem PRODUCTS_DIR...
+#   bench/psf-verify.sh ROOT_CA.pem SUB_CA.pem PRODUCTS_DIR...
 #
 # Exit status: 0 when every chain verifies, 1 otherwise.
 set -uo pipefail
