@@ -3,23 +3,10 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { CliContext } from '../../lib/cli/context.ts';
 import { main } from '../../lib/cli/main.ts';
 import { projectRoot } from '../../lib/paths.ts';
 import { SIMULATED_CA_DIR } from '../../lib/yubihsm/simulator/index.ts';
-
-function context(): CliContext & { out: () => string; err: () => string } {
-  let out = '';
-  let err = '';
-  return {
-    stdout: { write: (t: string) => (out += t) },
-    stderr: { write: (t: string) => (err += t) },
-    exitCode: 0,
-    interactive: false,
-    out: () => out,
-    err: () => err,
-  };
-}
+import { captureCli, runCli } from '../support/cli.ts';
 
 async function until<T>(probe: () => T | undefined, ms = 10_000): Promise<T> {
   const end = Date.now() + ms;
@@ -35,10 +22,10 @@ describe('runbook simulate yubihsm', () => {
   it('serves the simulator until SIGTERM, printing URL and serial, and writes the simulated root CA', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'simulate-'));
     const caFile = join(dir, 'root.pem');
-    const ctx = context();
-    const run = main(['simulate', 'yubihsm', '--port', '0', '--serial', '13200460', '--ca-cert-out', caFile], ctx);
-    const url = await until(() => /at (http:\/\/127\.0\.0\.1:\d+)/.exec(ctx.out())?.[1]);
-    expect(ctx.out()).toContain('serial 0013200460');
+    const cli = captureCli();
+    const run = main(['simulate', 'yubihsm', '--port', '0', '--serial', '13200460', '--ca-cert-out', caFile], cli.ctx);
+    const url = await until(() => /at (http:\/\/127\.0\.0\.1:\d+)/.exec(cli.stdout())?.[1]);
+    expect(cli.stdout()).toContain('serial 0013200460');
     const status = await (await fetch(`${url}/connector/status`)).text();
     expect(status).toMatch(/^status=OK\nserial=0013200460\n/);
     const echo = await fetch(`${url}/connector/api`, { method: 'POST', body: Uint8Array.of(1, 0, 1, 42) });
@@ -47,21 +34,21 @@ describe('runbook simulate yubihsm', () => {
 
     process.emit('SIGTERM');
     expect(await run).toBe(0);
-    expect(ctx.out()).toContain('simulator stopped');
+    expect(cli.stdout()).toContain('simulator stopped');
     await expect(fetch(`${url}/connector/status`)).rejects.toThrow();
   });
 
   it('never overwrites an existing CA file', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'simulate-'));
     const caFile = join(dir, 'root.pem');
-    const first = context();
-    const run = main(['simulate', 'yubihsm', '--port', '0', '--ca-cert-out', caFile], first);
-    await until(() => (first.out().includes('http://') ? true : undefined));
+    const first = captureCli();
+    const run = main(['simulate', 'yubihsm', '--port', '0', '--ca-cert-out', caFile], first.ctx);
+    await until(() => (first.stdout().includes('http://') ? true : undefined));
     process.emit('SIGINT');
     expect(await run).toBe(0);
-    const second = context();
-    expect(await main(['simulate', 'yubihsm', '--port', '0', '--ca-cert-out', caFile], second)).toBe(1);
-    expect(second.err()).toContain('[PRODUCT_EXISTS]');
+    const second = await runCli(['simulate', 'yubihsm', '--port', '0', '--ca-cert-out', caFile]);
+    expect(second.code).toBe(1);
+    expect(second.stderr).toContain('[PRODUCT_EXISTS]');
   });
 
   it('refuses a port or serial out of range as a usage error', async () => {
@@ -71,9 +58,9 @@ describe('runbook simulate yubihsm', () => {
       ['--serial', '-1'],
       ['--serial', '99999999999'],
     ]) {
-      const ctx = context();
-      expect(await main(['simulate', 'yubihsm', ...args], ctx)).toBe(2);
-      expect(ctx.err()).toContain('[CLI_USAGE]');
+      const { code, stderr } = await runCli(['simulate', 'yubihsm', ...args]);
+      expect(code).toBe(2);
+      expect(stderr).toContain('[CLI_USAGE]');
     }
   });
 

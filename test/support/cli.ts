@@ -15,6 +15,20 @@ export interface CliResult {
  * may only prompt when it does).
  */
 export async function runCli(argv: readonly string[], options: { readonly interactive?: boolean } = {}): Promise<CliResult> {
+  const captured = captureCli(options);
+  const code = await main(argv, captured.ctx);
+  return { code, stdout: captured.stdout(), stderr: captured.stderr() };
+}
+
+/**
+ * A CliContext whose output can be read while the command still runs (a
+ * long-running command such as `runbook simulate`).
+ */
+export function captureCli(options: { readonly interactive?: boolean } = {}): {
+  readonly ctx: CliContext;
+  stdout(): string;
+  stderr(): string;
+} {
   let stdout = '';
   let stderr = '';
   const ctx: CliContext = {
@@ -23,6 +37,5 @@ export async function runCli(argv: readonly string[], options: { readonly intera
     exitCode: 0,
     interactive: options.interactive ?? false,
   };
-  const code = await main(argv, ctx);
-  return { code, stdout, stderr };
+  return { ctx, stdout: () => stdout, stderr: () => stderr };
 }
