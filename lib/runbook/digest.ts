@@ -14,7 +14,7 @@
  * prints the manifest, which `sha256sum -c` can verify from the project root.
  */
 import { createHash } from 'node:crypto';
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdir, readFile, realpath, stat } from 'node:fs/promises';
 import { basename, join, relative, sep } from 'node:path';
 import { projectRoot } from '../paths.ts';
 import { RunbookFormatError } from './errors.ts';
@@ -66,13 +66,18 @@ export async function digestRunbook(runbook: string, root: string = projectRoot)
 }
 
 /** Regular files under `path` (itself if it is one), following symbolic links as the loader would; nothing if absent. */
-async function listFiles(path: string): Promise<string[]> {
+async function listFiles(path: string, ancestors: ReadonlySet<string> = new Set()): Promise<string[]> {
   const info = await stat(path).catch(() => undefined);
   if (!info) return [];
   if (info.isFile()) return [path];
   if (!info.isDirectory()) return [];
+  // Links are followed (what runs is what they point at), but never into a
+  // directory that contains the one being listed: a link loop would never end.
+  const real = await realpath(path);
+  if (ancestors.has(real)) return [];
+  const inside = new Set(ancestors).add(real);
   const out: string[] = [];
-  for (const name of await readdir(path)) out.push(...(await listFiles(join(path, name))));
+  for (const name of await readdir(path)) out.push(...(await listFiles(join(path, name), inside)));
   return out;
 }
 

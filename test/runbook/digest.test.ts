@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -77,6 +77,15 @@ describe('digestRunbook', () => {
     } finally {
       rmSync(elsewhere, { recursive: true, force: true });
     }
+  });
+
+  it('follows links into the code, but ends on a link loop', async () => {
+    // lib/shared -> ../steps (followed: that code runs), lib/runbook/loop -> .. (a loop).
+    symlinkSync(join('..', 'steps'), join(root, 'lib', 'shared'));
+    symlinkSync('..', join(root, 'lib', 'runbook', 'loop'));
+    const paths = (await digestRunbook(join(root, 'RUNBOOK.md'), root)).files.map((f) => f.path);
+    expect(paths).toContain('lib/shared/yubihsm.ts');
+    expect(paths.filter((p) => p.includes('/loop/'))).toEqual([]);
   });
 
   it('fails with a code for a missing runbook or a directory', async () => {
