@@ -14,9 +14,23 @@ interface VerifyFlags {
   hsm?: string[];
   json?: boolean;
   allowSimulated?: boolean;
+  at?: Date;
 }
 
 const HSM_FLAG = /^([A-Za-z0-9._:-]+)=(yubihsm2|nitrokey-hsm):(P-256|P-384)(?::([A-Za-z0-9]+))?$/;
+
+/**
+ * `--at TIME`: the moment certificates must be valid at. An auditor checking
+ * an old ceremony's products may ask "were they valid on the ceremony day?",
+ * or re-run a verification exactly as it was done then.
+ */
+function parseAt(value: string): Date {
+  const at = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2}))?$/.test(value) ? new Date(value) : undefined;
+  if (!at || Number.isNaN(at.getTime())) {
+    throw new CliError('CLI_USAGE', `--at ${value}: expected an ISO 8601 date or time, e.g. 2020-10-30 or 2020-10-30T15:00:00Z`);
+  }
+  return at;
+}
 
 /** `--hsm ID=KIND:CURVE[:SERIAL]`, the inventory entry the front matter would hold. */
 function parseHsm(value: string, previous: string[] | undefined): string[] {
@@ -35,6 +49,7 @@ export function register(program: Command, ctx: CliContext): void {
     .addOption(new Option('--hsm <id=kind:curve[:serial]>', 'an inventory entry (repeat for each HSM), instead of --runbook').argParser(parseHsm))
     .option('--json', 'print the report as JSON')
     .option('--allow-simulated', "accept attestations from the YubiHSM simulator's CA (reported SIMULATED)")
+    .addOption(new Option('--at <time>', 'check certificate validity at this ISO 8601 date or time instead of now').argParser(parseAt))
     .addHelpText(
       'after',
       `
@@ -68,7 +83,7 @@ be acted on.`,
       }
       let report;
       try {
-        report = await verifyProducts(dirs, { inventory, allowSimulated: flags.allowSimulated === true });
+        report = await verifyProducts(dirs, { inventory, allowSimulated: flags.allowSimulated === true, ...(flags.at ? { at: flags.at } : {}) });
       } catch (err) {
         // A DIR that cannot be verified at all is a command-line problem.
         if (err instanceof VerifyError) ctx.exitCode = 2;

@@ -135,6 +135,21 @@ describe('runbook verify', () => {
     expect((await runCli(['verify', psfProducts, '--runbook', join(dir, 'missing.md')])).code).toBe(2);
   });
 
+  it('--at checks certificate validity at that moment: the ceremony day holds, a day before the certificates does not', async () => {
+    const ceremonyDay = await runCli(['verify', psfProducts, '--json', '--at', '2020-10-30']);
+    expect(ceremonyDay.code).toBe(0);
+    expect((JSON.parse(ceremonyDay.stdout) as VerificationReport).at).toBe('2020-10-30T00:00:00.000Z');
+    // Yubico's certificates are valid from 2017-01-01.
+    const before = await runCli(['verify', psfProducts, '--json', '--at', '2016-12-31T23:59:59Z']);
+    expect(before.code).toBe(1);
+    expect((JSON.parse(before.stdout) as VerificationReport).summary.codes).toContain('VERIFY_CHAIN_VALIDITY');
+    for (const bad of ['yesterday', '2020-13-45', '30/10/2020']) {
+      const { code, stderr } = await runCli(['verify', psfProducts, '--at', bad]);
+      expect(code).toBe(2);
+      expect(stderr).toContain('[CLI_USAGE]');
+    }
+  });
+
   it('exits 2 without a DIR', async () => {
     expect((await runCli(['verify'])).code).toBe(2);
   });
