@@ -1,6 +1,6 @@
 import { createHash, generateKeyPairSync, verify } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { derToRaw, rawToDer, signPrehash, verifyPrehash } from '../lib/ecdsa.ts';
+import { derToRaw, privateScalar, rawToDer, signPrehash, verifyPrehash } from '../lib/ecdsa.ts';
 import { ecPublicKey, type Curve } from '../lib/products/keys.ts';
 
 const HASH: Record<Curve, string> = { 'P-256': 'sha256', 'P-384': 'sha384' };
@@ -24,6 +24,14 @@ describe.each(['P-256', 'P-384'] as const)('ECDSA over a prehash on %s', (curve)
     const der = rawToDer(curve, raw);
     expect(verify(HASH[curve], message, publicKey, der)).toBe(true);
     expect(derToRaw(curve, der)).toEqual(raw);
+  });
+
+  it('signs with a bare private scalar in the raw r ‖ s form CKM_ECDSA returns, which OpenSSL and verifyPrehash accept', () => {
+    const raw = signPrehash(curve, privateScalar(privateKey), digest, 'raw');
+    expect(verify(HASH[curve], message, { key: publicKey, dsaEncoding: 'ieee-p1363' }, raw)).toBe(true);
+    expect(verifyPrehash(curve, point, digest, raw, 'raw')).toBe(true);
+    const other = createHash(HASH[curve]).update('something else').digest();
+    expect(verifyPrehash(curve, point, other, raw, 'raw')).toBe(false);
   });
 
   it('rejects a signature over another digest, a flipped bit and garbage', () => {

@@ -429,17 +429,15 @@ function call<T>(fn: () => T, what: string): T {
 }
 
 /**
- * pkcs11js reports a CK_RV as an error whose message is the CKR name (and
- * whose `code` is the number); anything else is a native failure without one.
+ * pkcs11js reports every CK_RV, from synchronous and *Async calls alike, as
+ * its Pkcs11Error, whose message is the CKR name and whose `code` is the
+ * number; anything else is a native failure without one.
  */
 export function translate(err: unknown, what: string): Pkcs11Error {
   if (err instanceof Pkcs11Error) return err;
   if (err instanceof pkcs11js.Pkcs11Error) {
-    const named = /CKR_[A-Z0-9_]+/.exec(err.message)?.[0];
-    return ckrError(named && isCkrName(named) ? named : ckrName(err.code), what, err);
+    return ckrError(isCkrName(err.message) ? err.message : ckrName(err.code), what, err);
   }
   const message = err instanceof Error ? err.message : String(err);
-  const named = /CKR_[A-Z0-9_]+/.exec(message)?.[0];
-  if (named && isCkrName(named)) return ckrError(named, what, err);
   return new Pkcs11Error('PKCS11_MODULE_FAILED', `${what}: ${message}`, { cause: err });
 }

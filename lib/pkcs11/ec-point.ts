@@ -1,4 +1,5 @@
-import { COORDINATE_BYTES, type Curve } from '../products/keys.ts';
+import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
+import { COORDINATE_BYTES, CURVES, type Curve } from '../products/keys.ts';
 import { Pkcs11Error } from './errors.ts';
 
 /**
@@ -24,7 +25,7 @@ export const EC_PARAMS: Record<Curve, Uint8Array> = {
 
 /** The curve whose CKA_EC_PARAMS these are; refuses anything but our two named curves. */
 export function curveOfParams(params: Uint8Array): Curve {
-  for (const curve of ['P-256', 'P-384'] as const) {
+  for (const curve of CURVES) {
     if (Buffer.compare(params, EC_PARAMS[curve]) === 0) return curve;
   }
   throw new Pkcs11Error('PKCS11_EC_POINT_MALFORMED', 'CKA_EC_PARAMS is not the named curve P-256 or P-384');
@@ -33,12 +34,13 @@ export function curveOfParams(params: Uint8Array): Curve {
 const OCTET_STRING = 0x04;
 const UNCOMPRESSED = 0x04;
 
-/** CKA_EC_POINT for an uncompressed point: DER OCTET STRING (used by the simulated token). */
+/**
+ * CKA_EC_POINT for an uncompressed point: DER OCTET STRING (used by the
+ * simulated token). Encoded by @peculiar/asn1-schema, not by the strict
+ * decoder below, so each is a check on the other.
+ */
 export function encodeEcPoint(point: Uint8Array): Uint8Array {
-  const n = point.length;
-  // DER length (X.690 §8.1.3): short form below 128, else the fewest bytes.
-  const length = n < 0x80 ? [n] : n < 0x100 ? [0x81, n] : [0x82, n >> 8, n & 0xff];
-  return Uint8Array.from([OCTET_STRING, ...length, ...point]);
+  return new Uint8Array(AsnConvert.serialize(new OctetString(point)));
 }
 
 /**

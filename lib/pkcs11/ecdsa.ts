@@ -1,12 +1,12 @@
 import { COORDINATE_BYTES, type Curve } from '../products/keys.ts';
-import { rawToDer, signPrehash, verifyPrehash as verifyWith } from '../ecdsa.ts';
+import { rawToDer } from '../ecdsa.ts';
 import { Pkcs11Error } from './errors.ts';
 
 /**
  * ECDSA in the shape PKCS#11 speaks: CKM_ECDSA signs a hash the caller
  * computed and returns r ‖ s, each as long as the curve's order (PKCS#11
  * v2.40 Current Mechanisms §2.3.1). TUF and X.509 consumers want DER; the
- * arithmetic lives in lib/ecdsa.ts.
+ * arithmetic (signing, verifying, both encodings) lives in lib/ecdsa.ts.
  */
 
 /**
@@ -23,14 +23,4 @@ export function derFromRawSignature(curve: Curve, raw: Uint8Array): Uint8Array {
   } catch (err) {
     throw new Pkcs11Error('PKCS11_SIGNATURE_MALFORMED', `the token returned a ${curve} signature with r or s out of range`, { cause: err });
   }
-}
-
-/** True if raw r ‖ s is a valid signature of `digest` under the uncompressed `point`. High-S is accepted: PKCS#11 tokens do not normalize. */
-export function verifyPrehash(curve: Curve, point: Uint8Array, digest: Uint8Array, raw: Uint8Array): boolean {
-  return verifyWith(curve, point, digest, raw, 'raw');
-}
-
-/** Raw r ‖ s over a prehash with a private scalar (the simulated token's CKM_ECDSA). */
-export function signPrehashRaw(curve: Curve, scalar: Uint8Array, digest: Uint8Array): Uint8Array {
-  return signPrehash(curve, scalar, digest, 'raw');
 }

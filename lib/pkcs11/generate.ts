@@ -1,8 +1,7 @@
-import { lstat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ProductsError } from '../products/errors.ts';
 import { pemFromPoint, spkiFromPoint, type Curve } from '../products/keys.ts';
-import { writeProduct } from '../products/write.ts';
+import { refuseExistingProduct, writeProduct } from '../products/write.ts';
 import { curveOfParams, decodeEcPoint } from './ec-point.ts';
 import { Pkcs11Error } from './errors.ts';
 import { NITROKEY_HSM, checkIdentity, checkSafeState, type ExpectedToken } from './identity.ts';
@@ -75,23 +74,21 @@ export async function generateCeremonyKeys(token: Token, options: GenerateOption
   // generating anything, so a refusal leaves the token untouched.
   const planned = CEREMONY_KEYS.map((key) => ({ key, files: productPaths(options.productsDir, serial, key.role) }));
   for (const { files } of planned) {
-    for (const path of [files.pub, files.pem]) {
-      if (await exists(path)) throw new ProductsError('PRODUCT_EXISTS', `${path} already exists; ceremony products are never overwritten`);
-    }
+    await refuseExistingProduct(files.pub);
+    await refuseExistingProduct(files.pem);
   }
 
   await token.login('user', options.userPin);
   try {
     // Keys are never overwritten either: any object already holding one of our ids stops us.
-    for (const key of CEREMONY_KEYS) {
-      const present = await token.objectsWithId(key.id);
-      if (present.length > 0) {
-        throw new Pkcs11Error(
-          'PKCS11_KEY_EXISTS',
-          `${token.description} already holds ${present.join(' and ')} object(s) with id ${idHex(key.id)} (${key.label}); keys are never overwritten, and nothing was generated`,
-          { onToken: await describeTokenKeys(token) },
-        );
-      }
+    const present = await describeTokenKeys(token);
+    if (present.length > 0) {
+      throw new Pkcs11Error(
+        'PKCS11_KEY_EXISTS',
+        `${token.description} already holds ${present.join(' and ')} under the ceremony's key ids ${CEREMONY_KEYS.map((k) => idHex(k.id)).join(' and ')}; ` +
+          'keys are never overwritten, and nothing was generated',
+        { onToken: present },
+      );
     }
 
     const generated: GeneratedKey[] = [];
@@ -185,14 +182,4 @@ async function describeTokenKeys(token: Token): Promise<string[]> {
     if (classes.length) found.push(`${key.label} (${classes.join(', ')})`);
   }
   return found;
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await lstat(path);
-    return true;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
-    throw new ProductsError('PRODUCT_WRITE_FAILED', `cannot check ${path}: ${(err as Error).message}`, { cause: err });
-  }
 }

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { CURVE_HASH, keyFromPoint, type Curve } from '../products/keys.ts';
 import { curveOfParams, decodeEcPoint } from './ec-point.ts';
-import { derFromRawSignature, verifyPrehash } from './ecdsa.ts';
+import { verifyPrehash } from '../ecdsa.ts';
+import { derFromRawSignature } from './ecdsa.ts';
 import { Pkcs11Error } from './errors.ts';
 import { checkUserPin } from './pins.ts';
 import { idHex, type Token } from './token.ts';
@@ -49,7 +50,7 @@ export async function signPrehash(token: Token, options: SignOptions): Promise<U
     await token.logout();
   }
   const der = derFromRawSignature(options.curve, raw);
-  if (!verifyPrehash(options.curve, point, options.digest, raw)) {
+  if (!verifyPrehash(options.curve, point, options.digest, raw, 'raw')) {
     throw new Pkcs11Error('PKCS11_SIGNATURE_INVALID', `the signature from ${token.description} does not verify under its own public key`);
   }
   return der;

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
-import { copyFile, link, mkdir, open, unlink } from 'node:fs/promises';
+import { copyFile, link, lstat, mkdir, open, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { ProductsError } from './errors.ts';
 
@@ -38,6 +38,23 @@ export async function writeProduct(path: string, data: Uint8Array | string): Pro
   } finally {
     await unlink(temp).catch(() => undefined);
   }
+}
+
+/**
+ * Refuses, before any work is done, a product that already exists, with the
+ * same PRODUCT_EXISTS `writeProduct` would give later: for a step whose work
+ * cannot be undone (a key generated on a device) and must not start when its
+ * product could not be published. Anything at `path`, even a dangling link,
+ * counts, as it does for link(2).
+ */
+export async function refuseExistingProduct(path: string): Promise<void> {
+  try {
+    await lstat(path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw new ProductsError('PRODUCT_WRITE_FAILED', `cannot check ${path}: ${(err as Error).message}`, { cause: err });
+  }
+  throw exists(path, undefined);
 }
 
 async function publish(temp: string, path: string): Promise<void> {

@@ -1,7 +1,6 @@
-import { createHash, generateKeyPairSync, sign, verify } from 'node:crypto';
+import { generateKeyPairSync, sign, verify } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { ecPublicKey } from '../../lib/products/keys.ts';
-import { derFromRawSignature, signPrehashRaw, verifyPrehash } from '../../lib/pkcs11/ecdsa.ts';
+import { derFromRawSignature } from '../../lib/pkcs11/ecdsa.ts';
 
 const order256 = Buffer.from('ffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551', 'hex');
 
@@ -44,20 +43,5 @@ describe('raw r ‖ s to DER', () => {
     const raw = sign(hash, Buffer.from('metadata'), { key: privateKey, dsaEncoding: 'ieee-p1363' });
     const der = derFromRawSignature(curve, raw);
     expect(verify(hash, Buffer.from('metadata'), publicKey, der)).toBe(true);
-  });
-});
-
-describe('ECDSA over a prehash', () => {
-  it.each(['P-256', 'P-384'] as const)('%s: what signPrehashRaw signs, node:crypto verifies over the message', (curve) => {
-    const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: curve });
-    const hash = curve === 'P-256' ? 'sha256' : 'sha384';
-    const digest = createHash(hash).update('metadata').digest();
-    const scalar = Buffer.from(privateKey.export({ format: 'jwk' }).d ?? '', 'base64url');
-    const raw = signPrehashRaw(curve, scalar, digest);
-    expect(verify(hash, Buffer.from('metadata'), { key: publicKey, dsaEncoding: 'ieee-p1363' }, raw)).toBe(true);
-    const point = ecPublicKey(publicKey).point;
-    expect(verifyPrehash(curve, point, digest, raw)).toBe(true);
-    const other = createHash(hash).update('other').digest();
-    expect(verifyPrehash(curve, point, other, raw)).toBe(false);
   });
 });

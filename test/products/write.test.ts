@@ -1,8 +1,8 @@
-import { mkdtemp, readFile, readdir, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { writeProduct } from '../../lib/products/write.ts';
+import { refuseExistingProduct, writeProduct } from '../../lib/products/write.ts';
 
 async function scratch(): Promise<string> {
   return mkdtemp(join(tmpdir(), 'runbook-write-'));
@@ -45,5 +45,23 @@ describe('writeProduct', () => {
     const dir = await scratch();
     await writeFile(join(dir, 'file'), '');
     await expect(writeProduct(join(dir, 'file', 'below'), 'x')).toThrowWithCode('PRODUCT_WRITE_FAILED');
+  });
+});
+
+describe('refuseExistingProduct', () => {
+  it('passes where nothing is, and refuses what writeProduct would refuse, even a dangling link', async () => {
+    const dir = await scratch();
+    await refuseExistingProduct(join(dir, 'absent', 'key.pub'));
+    await writeFile(join(dir, 'key.pem'), 'kept');
+    await expect(refuseExistingProduct(join(dir, 'key.pem'))).toThrowWithCode('PRODUCT_EXISTS');
+    await symlink(join(dir, 'nowhere'), join(dir, 'dangling'));
+    await expect(refuseExistingProduct(join(dir, 'dangling'))).toThrowWithCode('PRODUCT_EXISTS');
+    await expect(writeProduct(join(dir, 'dangling'), 'x')).toThrowWithCode('PRODUCT_EXISTS');
+  });
+
+  it('reports a path it cannot check as a write failure', async () => {
+    const dir = await scratch();
+    await writeFile(join(dir, 'file'), '');
+    await expect(refuseExistingProduct(join(dir, 'file', 'below'))).toThrowWithCode('PRODUCT_WRITE_FAILED');
   });
 });

@@ -1,6 +1,6 @@
 import { generateKeyPairSync, randomInt, type KeyObject } from 'node:crypto';
+import { signPrehash } from '../../ecdsa.ts';
 import { ecPublicKey, type Curve } from '../../products/keys.ts';
-import { signPrehashRaw } from '../ecdsa.ts';
 import { ckrError } from '../errors.ts';
 import { DEFAULT_SO_PIN, USER_PIN_MAX, USER_PIN_MIN } from '../pins.ts';
 import type { PrivateKeyFlag, PublicKeyFlag } from '../templates.ts';
@@ -203,8 +203,7 @@ export class SimulatedSmartCardHsm {
 
   /** COMPUTE DIGITAL SIGNATURE with plain ECDSA over the caller's hash; raw r ‖ s as OpenSC hands it on. */
   sign(pair: SimulatedKeyPair, digest: Uint8Array): Uint8Array {
-    const d = pair.privateKey.export({ format: 'jwk' }).d;
-    return signPrehashRaw(pair.curve, Buffer.from(d ?? '', 'base64url'), digest);
+    return signPrehash(pair.curve, pair.privateKey, digest, 'raw');
   }
 
   private describe(): string {
