@@ -1,7 +1,6 @@
 import { Command, CommanderError, Option } from 'commander';
 import { isRunbookError } from '../errors.ts';
 import type { CliContext, CommandModule } from './context.ts';
-import { CliError } from './errors.ts';
 // One module per command. Each keeps its heavy imports inside its action so
 // that `runbook --help` stays a cold start of a few modules.
 // commands:begin
@@ -73,5 +72,3 @@ function report(err: unknown, ctx: CliContext, debug: boolean): void {
   }
   if (cause !== undefined && !(cause instanceof Error)) ctx.stderr.write(`${JSON.stringify(cause) ?? typeof cause}\n`);
 }
-
-export { CliError };

@@ -17,7 +17,9 @@ import { createHash } from 'node:crypto';
 import { readdir, readFile, realpath, stat } from 'node:fs/promises';
 import { basename, join, relative, sep } from 'node:path';
 import { projectRoot } from '../paths.ts';
+import { toError } from './diagnostics.ts';
 import { RunbookFormatError } from './errors.ts';
+import { readRunbookBytes } from './source.ts';
 
 /** The trees and files, relative to the project root, whose code runs in a ceremony. */
 export const EXECUTED = ['bin', 'steps', 'lib', 'package.json', 'package-lock.json'] as const;
@@ -42,23 +44,27 @@ export interface Digest {
  * outside (so the digest does not depend on where a copy was put).
  */
 export async function digestRunbook(runbook: string, root: string = projectRoot): Promise<Digest> {
-  const at = { file: runbook, line: 1, column: 1 };
-  const info = await stat(runbook).catch(() => undefined);
-  if (!info) throw new RunbookFormatError('FILE_NOT_FOUND', at, 'no such file');
-  if (info.isDirectory()) throw new RunbookFormatError('FILE_IS_DIRECTORY', at, 'is a directory, not a runbook file');
+  // Read as every command reads a runbook (a FIFO or an outsized file is refused, not read).
+  const read = await readRunbookBytes(runbook);
+  if ('problem' in read) throw toError(read.problem);
 
-  const files = new Map<string, string>();
+  // Path in the manifest → the file to read, or the runbook's bytes, already read.
+  const files = new Map<string, string | Uint8Array>();
   const inside = relative(root, runbook);
-  files.set(inside.startsWith('..') || inside === '' ? basename(runbook) : toPosix(inside), runbook);
+  files.set(inside.startsWith('..') || inside === '' ? basename(runbook) : toPosix(inside), read.bytes);
   for (const entry of EXECUTED) {
     for (const file of await listFiles(join(root, entry))) files.set(toPosix(relative(root, file)), file);
   }
 
   const entries: DigestEntry[] = [];
   for (const path of [...files.keys()].sort(byBytes)) {
-    const bytes = await readFile(files.get(path)!).catch((err: unknown) => {
-      throw new RunbookFormatError('FILE_UNREADABLE', { file: path, line: 1, column: 1 }, 'cannot read the file', { cause: err });
-    });
+    const source = files.get(path)!;
+    const bytes =
+      typeof source === 'string'
+        ? await readFile(source).catch((err: unknown) => {
+            throw new RunbookFormatError('FILE_UNREADABLE', { file: path, line: 1, column: 1 }, 'cannot read the file', { cause: err });
+          })
+        : source;
     entries.push({ path, sha256: sha256(bytes) });
   }
   const manifest = entries.map((e) => `${e.sha256}  ${e.path}\n`).join('');

@@ -170,25 +170,3 @@ export class EventBus {
     if (this.#failure) throw this.#failure.error;
   }
 }
-
-/**
- * Collects what each step printed, per section call: the input of the
- * dynamic check, which compares it with the step's documented output.
- */
-export class OutputCollector implements RunObserver {
-  /** Key `${call}:${step}` → the texts the step printed, in order. */
-  readonly printed = new Map<string, string[]>();
-
-  onEvent(event: RunEvent): void {
-    if (event.type !== 'output') return;
-    const key = `${event.call}:${event.step}`;
-    const texts = this.printed.get(key) ?? [];
-    texts.push(event.text);
-    this.printed.set(key, texts);
-  }
-
-  /** Everything `step` printed in `call`, one `say` per line, as the operator saw it. */
-  textOf(call: number, step: string): string {
-    return (this.printed.get(`${call}:${step}`) ?? []).join('\n');
-  }
-}

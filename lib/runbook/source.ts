@@ -9,26 +9,31 @@ import { diagnostic, type Diagnostic } from './diagnostics.ts';
 export const MAX_RUNBOOK_BYTES = 8 * 1024 * 1024;
 
 /**
- * Reads a runbook file as UTF-8 text, turning every way that can fail into a
+ * Reads a runbook file's bytes, turning every way that can fail into a
  * finding with a code rather than an exception: `runbook check` must report
- * a missing file, a directory or binary garbage as cleanly as a typo.
+ * a missing file or a directory as cleanly as a typo. What is not a regular
+ * file of a runbook's size is refused before it is read.
  */
-export async function readRunbookSource(file: string): Promise<{ source: string } | { problem: Diagnostic }> {
+export async function readRunbookBytes(file: string): Promise<{ bytes: Buffer } | { problem: Diagnostic }> {
   const at = { file, line: 1, column: 1 };
-  let bytes: Buffer;
   try {
     const info = await stat(file);
     if (info.isDirectory()) return { problem: diagnostic('FILE_IS_DIRECTORY', at, 'is a directory, not a runbook file') };
     // A FIFO or a device would block the read (or never end): refuse it.
     if (!info.isFile()) return { problem: diagnostic('FILE_UNREADABLE', at, 'is not a regular file') };
     if (info.size > MAX_RUNBOOK_BYTES) return { problem: diagnostic('FILE_TOO_LARGE', at, `is ${info.size} bytes; a runbook is at most ${MAX_RUNBOOK_BYTES}`) };
-    bytes = await readFile(file);
+    return { bytes: await readFile(file) };
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR') return { problem: diagnostic('FILE_NOT_FOUND', at, 'no such file') };
     return { problem: diagnostic('FILE_UNREADABLE', at, `cannot read the file (${code ?? 'I/O error'})`) };
   }
-  return decodeRunbook(file, bytes);
+}
+
+/** Reads a runbook file as UTF-8 text; binary garbage is a finding too. */
+export async function readRunbookSource(file: string): Promise<{ source: string } | { problem: Diagnostic }> {
+  const read = await readRunbookBytes(file);
+  return 'problem' in read ? read : decodeRunbook(file, read.bytes);
 }
 
 /** Decodes bytes read from `file`: strict UTF-8, no NUL bytes, not empty. */

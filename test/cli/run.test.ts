@@ -7,10 +7,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { projectPath } from '../../lib/paths.ts';
 import { verifyTranscript } from '../../lib/runbook/transcript.ts';
-import { FRONT_MATTER } from '../fixtures/execute/harness.ts';
+import { executeFixture as fixture, FRONT_MATTER } from '../fixtures/execute/harness.ts';
 import { runCli } from '../support/cli.ts';
-
-const fixture = (name: string) => projectPath('test', 'fixtures', 'execute', name);
 
 /** The code in `runbook: message [CODE]`, the CLI's one-line error. */
 function errorCode(stderr: string): string | undefined {

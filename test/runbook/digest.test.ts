@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -91,5 +92,11 @@ describe('digestRunbook', () => {
   it('fails with a code for a missing runbook or a directory', async () => {
     await expect(digestRunbook(join(root, 'nope.md'), root)).toThrowWithCode('FILE_NOT_FOUND');
     await expect(digestRunbook(join(root, 'lib'), root)).toThrowWithCode('FILE_IS_DIRECTORY');
+  });
+
+  it('refuses a FIFO as the runbook rather than blocking on it, as the check does', async () => {
+    const fifo = join(root, 'fifo.md');
+    execFileSync('mkfifo', [fifo]);
+    await expect(digestRunbook(fifo, root)).toThrowWithCode('FILE_UNREADABLE');
   });
 });

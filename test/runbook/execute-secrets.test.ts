@@ -1,20 +1,15 @@
 // Passwords and PINs never leave the prompt: not in events (so not in the
 // transcript or the CLI's output), not in error messages. A secret taken from
 // an answers file is flagged, since only a rehearsal may do that.
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { projectPath } from '../../lib/paths.ts';
-import { parseRunbook } from '../../lib/runbook/parse.ts';
 import { InteractivePromptSource } from '../../lib/runbook/prompts.ts';
-import { rethrow, run, runbookOf } from '../fixtures/execute/harness.ts';
+import { ceremony, ceremonyAnswers, rethrow, run, runbookOf } from '../fixtures/execute/harness.ts';
 import { ENTER, Terminal } from '../fixtures/execute/terminal.ts';
-
-const fixture = (name: string) => readFileSync(projectPath('test', 'fixtures', 'execute', name), 'utf8');
 
 describe('secrets', () => {
   it('from an answers file: never in an event, and each one flagged with a warning', async () => {
-    const { runbook } = parseRunbook(fixture('ceremony.md'), 'ceremony.md');
-    const { events, error } = await run(runbook, fixture('ceremony.answers.yaml'));
+    const { runbook } = ceremony();
+    const { events, error } = await run(runbook, ceremonyAnswers());
     expect(error).toBeUndefined();
     const recorded = JSON.stringify(events);
     expect(recorded).not.toContain('rehearsal-password-one');

@@ -1,21 +1,15 @@
 // The execution core's control flow, on runbooks parsed from Markdown: the
 // PSF runbook's notation (DO, IF … THEN, GO TO as a call with parameters, END), the
 // operator's confirmations, and the one shared context.
-import { readFileSync } from 'node:fs';
 import { mkdtemp, readFile, readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ExecuteError } from '../../lib/runbook/execute-errors.ts';
-import { OutputCollector, type RunEvent } from '../../lib/runbook/events.ts';
+import type { RunEvent } from '../../lib/runbook/events.ts';
 import { parseRunbook } from '../../lib/runbook/parse.ts';
-import { projectPath } from '../../lib/paths.ts';
-import { FRONT_MATTER, rethrow, run, runbookOf, said, started } from '../fixtures/execute/harness.ts';
+import { ceremony, ceremonyAnswers, FRONT_MATTER, rethrow, run, runbookOf, said, started } from '../fixtures/execute/harness.ts';
 import { codeStep } from './support.ts';
-
-const fixture = (name: string) => projectPath('test', 'fixtures', 'execute', name);
-const ceremony = () => parseRunbook(readFileSync(fixture('ceremony.md'), 'utf8'), 'ceremony.md');
-const ceremonyAnswers = () => readFileSync(fixture('ceremony.answers.yaml'), 'utf8');
 
 /** The events of one type, narrowed. */
 function only<T extends RunEvent['type']>(events: readonly RunEvent[], type: T): Extract<RunEvent, { type: T }>[] {
@@ -956,15 +950,17 @@ ${codeStep(2, 'second', 'start.second', "ctx.say('second');")}`;
     expect(started(events)).toEqual(['start.first']);
   });
 
-  it('collect what each step printed, per section call, for the dynamic check', async () => {
-    const collector = new OutputCollector();
-    const { events } = await run(ceremony().runbook, ceremonyAnswers(), { observers: [collector] });
+  it('output events name the step and its section call, so the dynamic check tells calls apart', async () => {
+    const { events } = await run(ceremony().runbook, ceremonyAnswers());
     const calls = only(events, 'section.entered').filter((e) => e.section === 'provisioning-the-yubihsm-2').map((e) => e.call);
     expect(calls).toEqual([3, 4]);
-    expect(collector.textOf(3, 'yubihsm.reset')).toBe('reset YubiHSM2-1 (P-256) serial 0007550054');
-    expect(collector.textOf(4, 'yubihsm.reset')).toBe('reset YubiHSM2-2 (P-384) serial 0007550099');
-    expect(collector.textOf(3, 'provisioning-the-yubihsm-2.4')).toBe('');
-    expect(collector.printed.size).toBe(5);
+    const printed = new Map<string, string[]>();
+    for (const e of only(events, 'output')) printed.set(`${e.call}:${e.step}`, [...(printed.get(`${e.call}:${e.step}`) ?? []), e.text]);
+    const textOf = (call: number, step: string) => (printed.get(`${call}:${step}`) ?? []).join('\n');
+    expect(textOf(3, 'yubihsm.reset')).toBe('reset YubiHSM2-1 (P-256) serial 0007550054');
+    expect(textOf(4, 'yubihsm.reset')).toBe('reset YubiHSM2-2 (P-384) serial 0007550099');
+    expect(textOf(3, 'provisioning-the-yubihsm-2.4')).toBe('');
+    expect(printed.size).toBe(5);
   });
 
   it('awaits asynchronous observers in order', async () => {

@@ -1,25 +1,20 @@
 // The hash-chained transcript: written through the run's observer, and
 // verified so that a changed, removed, added or moved record is found.
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { projectPath } from '../../lib/paths.ts';
-import { parseRunbook } from '../../lib/runbook/parse.ts';
 import { GENESIS, TranscriptWriter, verifyTranscript, verifyTranscriptText } from '../../lib/runbook/transcript.ts';
-import { rethrow, run, runbookOf } from '../fixtures/execute/harness.ts';
-
-const fixture = (name: string) => readFileSync(projectPath('test', 'fixtures', 'execute', name), 'utf8');
+import { ceremony, ceremonyAnswers, rethrow, run, runbookOf } from '../fixtures/execute/harness.ts';
 
 /** Runs the fixture ceremony with a transcript; returns its path, text and the writer. */
 async function recordedRun() {
   const dir = await mkdtemp(join(tmpdir(), 'runbook-transcript-'));
   const path = join(dir, 'transcript.jsonl');
   const writer = await TranscriptWriter.create(path);
-  const { runbook } = parseRunbook(fixture('ceremony.md'), 'ceremony.md');
-  const outcome = await run(runbook, fixture('ceremony.answers.yaml'), { observers: [writer], productsDir: dir });
+  const { runbook } = ceremony();
+  const outcome = await run(runbook, ceremonyAnswers(), { observers: [writer], productsDir: dir });
   await writer.close();
   expect(outcome.error).toBeUndefined();
   return { path, text: await readFile(path, 'utf8'), writer, events: outcome.events };
