@@ -40,11 +40,17 @@ export function register(program: Command, ctx: CliContext): void {
       const { executeRunbook } = await import('../runbook/execute.ts');
       const { compileRunbook } = await import('../runbook/compile.ts');
 
-      const runbook = await readRunbook(file, { typecheck: options.typecheck === true });
+      // Read once: the bytes parsed are the bytes the digest describes, even
+      // if the file changes while the run starts.
+      const { readRunbookBytes } = await import('../runbook/source.ts');
+      const { toError } = await import('../runbook/diagnostics.ts');
+      const read = await readRunbookBytes(file);
+      if ('problem' in read) throw toError(read.problem);
+      const runbook = await readRunbook(file, { typecheck: options.typecheck === true, bytes: read.bytes });
       // Shown before anything happens, so the witnesses can compare it with
       // the digest pinned at the pre-ceremony.
       const { digestRunbook } = await import('../runbook/digest.ts');
-      const digest = (await digestRunbook(file)).sha256;
+      const digest = (await digestRunbook(file, undefined, read.bytes)).sha256;
       ctx.stdout.write(`runbook digest: ${digest}\n`);
       let prompts;
       if (options.answers !== undefined) {

@@ -43,9 +43,10 @@ export interface Digest {
  * is named by its path relative to `root`, or by its base name when it lives
  * outside (so the digest does not depend on where a copy was put).
  */
-export async function digestRunbook(runbook: string, root: string = projectRoot): Promise<Digest> {
-  // Read as every command reads a runbook (a FIFO or an outsized file is refused, not read).
-  const read = await readRunbookBytes(runbook);
+export async function digestRunbook(runbook: string, root: string = projectRoot, bytes?: Uint8Array): Promise<Digest> {
+  // Read as every command reads a runbook (a FIFO or an outsized file is refused, not read),
+  // unless the caller already read it: then the digest is of the very bytes it parsed.
+  const read = bytes === undefined ? await readRunbookBytes(runbook) : { bytes };
   if ('problem' in read) throw toError(read.problem);
 
   // Path in the manifest → the file to read, or the runbook's bytes, already read.

@@ -23,7 +23,7 @@ import { parseExpected } from './expected.ts';
 import { parseFrontMatter } from './inventory.ts';
 import type { CodeBlock, GoTo, Runbook, Section, SectionParam, SourcePosition, Step, StepKind, TextBlock } from './model.ts';
 import { Slugger } from './slug.ts';
-import { readRunbookSource, splitLines } from './source.ts';
+import { decodeRunbook, readRunbookSource, splitLines } from './source.ts';
 
 export interface ParseResult {
   readonly runbook: Runbook;
@@ -32,8 +32,10 @@ export interface ParseResult {
 }
 
 /** Reads and parses a runbook file; a file that cannot be read is a finding, not an exception. */
-export async function loadRunbook(file: string): Promise<{ runbook?: Runbook; diagnostics: readonly Diagnostic[] }> {
-  const read = await readRunbookSource(file);
+export async function loadRunbook(file: string, bytes?: Uint8Array): Promise<{ runbook?: Runbook; diagnostics: readonly Diagnostic[] }> {
+  // `bytes`: the file as already read, so that a caller that also hashes it
+  // (`runbook run` records the digest) parses exactly the bytes it hashed.
+  const read = bytes === undefined ? await readRunbookSource(file) : decodeRunbook(file, bytes);
   if ('problem' in read) return { diagnostics: [read.problem] };
   return parseRunbook(read.source, file);
 }

@@ -89,6 +89,17 @@ describe('digestRunbook', () => {
     expect(paths.filter((p) => p.includes('/loop/'))).toEqual([]);
   });
 
+  it('hashes the bytes the caller already read, not the file as it is now', async () => {
+    // `runbook run` parses and hashes one reading of the file, so the digest
+    // it records is of the runbook that ran even if the file changed since.
+    const file = join(root, 'RUNBOOK.md');
+    const read = Buffer.from('# ceremony\n');
+    const before = await digestRunbook(file, root);
+    writeFileSync(file, '# changed afterwards\n');
+    expect((await digestRunbook(file, root, read)).sha256).toBe(before.sha256);
+    expect((await digestRunbook(file, root)).sha256).not.toBe(before.sha256);
+  });
+
   it('fails with a code for a missing runbook or a directory', async () => {
     await expect(digestRunbook(join(root, 'nope.md'), root)).toThrowWithCode('FILE_NOT_FOUND');
     await expect(digestRunbook(join(root, 'lib'), root)).toThrowWithCode('FILE_IS_DIRECTORY');

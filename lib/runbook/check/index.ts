@@ -18,6 +18,8 @@ export interface CheckOptions extends TypecheckOptions {
   /** More checkers after the built-in ones (the dynamic check plugs in here). */
   readonly checkers?: readonly Checker[];
   readonly signal?: AbortSignal;
+  /** The runbook's bytes, already read by the caller; read from `file` otherwise. */
+  readonly bytes?: Uint8Array;
 }
 
 export interface CheckResult {
@@ -27,7 +29,7 @@ export interface CheckResult {
 }
 
 export async function checkRunbook(file: string, options: CheckOptions = {}): Promise<CheckResult> {
-  const { runbook, diagnostics } = await loadRunbook(file);
+  const { runbook, diagnostics } = await loadRunbook(file, options.bytes);
   if (!runbook) return { diagnostics };
   return { runbook, diagnostics: await checkParsed(runbook, diagnostics, options) };
 }
