@@ -5,7 +5,7 @@ import { Pkcs11Error, ckrError } from './errors.ts';
 import { paddedLabel } from './label.ts';
 import { resolveModulePath } from './module-paths.ts';
 import { selectToken, type SlotCandidate } from './select.ts';
-import { settle } from './settle.ts';
+import { settle } from '../settle.ts';
 import { PRIVATE_KEY_FLAGS, PUBLIC_KEY_FLAGS, attributeName, type PrivateKeyFlag, type PublicKeyFlag } from './templates.ts';
 import { untrustedText } from '../untrusted-text.ts';
 import {

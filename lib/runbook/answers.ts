@@ -31,6 +31,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node, type Scalar } from 'yaml';
+import { settle } from '../settle.ts';
 import { ExecuteError } from './execute-errors.ts';
 import {
   matchesWhole,
@@ -326,10 +327,4 @@ export class ScriptedPromptSource implements PromptSource {
     }
     return entry;
   }
-}
-
-/** Runs `fn`, turning a throw into a rejected promise as an async function would. */
-function settle<T>(fn: () => T): Promise<T> {
-  // The executor turns a throw into a rejection.
-  return new Promise((resolve) => resolve(fn()));
 }

@@ -2,7 +2,7 @@ import { encodeEcPoint, EC_PARAMS } from '../ec-point.ts';
 import { Pkcs11Error, ckrError } from '../errors.ts';
 import { paddedLabel } from '../label.ts';
 import { selectToken } from '../select.ts';
-import { settle } from '../settle.ts';
+import { settle } from '../../settle.ts';
 import { PRIVATE_KEY_FLAGS, PUBLIC_KEY_FLAGS } from '../templates.ts';
 import { idHex, type EcPublicKeyObject, type KeyPairAttributes, type KeyPairSpec, type ObjectClass, type Token, type TokenInfo, type UserType } from '../token.ts';
 import { untrustedText } from '../../untrusted-text.ts';
