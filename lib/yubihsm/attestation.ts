@@ -42,6 +42,10 @@ import {
 import { Extension, type X509Certificate } from '@peculiar/x509';
 import { RunbookError } from '../errors.ts';
 import { decodeCapabilities, encodeCapabilities, type Capabilities } from './capabilities.ts';
+import type { FirmwareVersion } from './protocol/device-commands.ts';
+import { domainNumbers, LABEL_BYTES, MAX_OBJECT_ID, ObjectOrigin } from './protocol/objects.ts';
+
+export type { FirmwareVersion };
 
 /** Yubico's arc for YubiHSM attestation: 1.3.6.1.4.1.41482 (Yubico) .4 (YubiHSM attestation). */
 export const YUBIHSM_ATTESTATION_ARC = '1.3.6.1.4.1.41482.4';
@@ -66,24 +70,15 @@ export type AttestationField = keyof typeof ATTESTATION_OID;
  */
 export const ORIGIN = {
   /** Generated on the device: the private key never existed outside it. */
-  generated: 0x01,
+  generated: ObjectOrigin.Generated as number,
   /** Imported in the clear from the host. */
-  imported: 0x02,
+  imported: ObjectOrigin.Imported as number,
   /** Flag: imported under wrap (Import Wrapped). */
-  importedWrapped: 0x10,
+  importedWrapped: ObjectOrigin.ImportedWrapped as number,
 } as const;
 
-/** The largest object id and label length the device accepts. */
-export const MAX_OBJECT_ID = 0xffff;
-export const MAX_LABEL_BYTES = 40;
 /** Serial numbers are printed 0-padded to 10 digits, so they fit in 10 decimal digits. */
 export const MAX_SERIAL = 9_999_999_999;
-
-export interface FirmwareVersion {
-  readonly major: number;
-  readonly minor: number;
-  readonly patch: number;
-}
 
 /** What a YubiHSM 2 states about an attested key. */
 export interface YubiHsmAttestation {
@@ -161,7 +156,7 @@ export function encodeAttestationValues(info: YubiHsmAttestation): Record<Attest
   checkUint('object id', info.objectId, MAX_OBJECT_ID);
   if (info.capabilities < 0n || info.capabilities >= 1n << 64n) throw invalid('capabilities do not fit in 64 bits');
   const labelBytes = Buffer.byteLength(info.label, 'utf8');
-  if (labelBytes > MAX_LABEL_BYTES) throw invalid(`label has ${labelBytes} bytes; at most ${MAX_LABEL_BYTES}`);
+  if (labelBytes > LABEL_BYTES) throw invalid(`label has ${labelBytes} bytes; at most ${LABEL_BYTES}`);
   const label = new AsnUtf8();
   label.value = info.label;
   return {
@@ -254,7 +249,7 @@ export const decodeAttestationValue = {
     const label = strictParse('label', bytes, AsnUtf8).value;
     // asn1js decodes invalid UTF-8 to U+FFFD; the round trip above then fails,
     // so a label that reaches here is valid UTF-8.
-    if (Buffer.byteLength(label, 'utf8') > MAX_LABEL_BYTES) throw malformed('label', `longer than ${MAX_LABEL_BYTES} bytes`);
+    if (Buffer.byteLength(label, 'utf8') > LABEL_BYTES) throw malformed('label', `longer than ${LABEL_BYTES} bytes`);
     return label;
   },
 } satisfies { [F in AttestationField]: (bytes: Uint8Array) => unknown };
@@ -309,19 +304,4 @@ export function originName(origin: number): string {
 }
 
 /** The domains (1..16) set in a domain field. */
-export function domainList(field: number): number[] {
-  const out: number[] = [];
-  for (let d = 1; d <= 16; d++) if (field & (1 << (d - 1))) out.push(d);
-  return out;
-}
-
-/** The domain field for a list of domains (1..16). */
-export function domainField(domains: readonly number[]): number {
-  let field = 0;
-  for (const d of domains) {
-    checkUint('domain', d, 16);
-    if (d === 0) throw invalid('domains are numbered 1..16');
-    field |= 1 << (d - 1);
-  }
-  return field;
-}
+export const domainList = domainNumbers;

@@ -74,7 +74,7 @@ describe('CREATE SESSION', () => {
 describe('GET DEVICE INFO', () => {
   it('reads version, serial, log usage and algorithms', () => {
     const info = decodeDeviceInfoResponse(hex('020202' + '00733466' + '3e' + '05' + '0c0d2b'));
-    expect(info).toEqual({ version: [2, 2, 2], serial: 7550054, logTotal: 62, logUsed: 5, algorithms: [12, 13, 43] });
+    expect(info).toEqual({ version: { major: 2, minor: 2, patch: 2 }, serial: 7550054, logTotal: 62, logUsed: 5, algorithms: [12, 13, 43] });
     expect(toHex(encodeDeviceInfoResponse(info))).toBe('020202007334663e050c0d2b');
   });
 

@@ -84,7 +84,7 @@ describe('recorded audit-log entries', () => {
 describe('recorded GET DEVICE INFO answers', () => {
   it('parses version 2.0.0, serial 7550317, log 62/62, 47 algorithms', () => {
     const info = decodeDeviceInfoResponse(hex('0200000073356d3e3e' + Array.from({ length: 47 }, (_, i) => (i + 1).toString(16).padStart(2, '0')).join('')));
-    expect(info.version).toEqual([2, 0, 0]);
+    expect(info.version).toEqual({ major: 2, minor: 0, patch: 0 });
     expect(info.serial).toBe(7550317);
     expect(info.logTotal).toBe(62);
     expect(info.logUsed).toBe(62);

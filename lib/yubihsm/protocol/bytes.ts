@@ -112,6 +112,8 @@ export class Writer {
     while (size < this.length + n) size *= 2;
     const next = new Uint8Array(size);
     next.set(this.buf.subarray(0, this.length));
+    // The outgrown buffer may hold key material too (see wipe).
+    this.buf.fill(0);
     this.buf = next;
   }
 
@@ -158,6 +160,12 @@ export class Writer {
   /** The bytes written so far (a copy, so the writer can be reused). */
   finish(): Uint8Array {
     return this.buf.slice(0, this.length);
+  }
+
+  /** Overwrites everything written with zeros (after `finish`, when the message held key material). */
+  wipe(): void {
+    this.buf.fill(0);
+    this.length = 0;
   }
 }
 

@@ -131,11 +131,6 @@ export const enum Command {
 /** The bit a response sets on the command code it answers. */
 export const RESPONSE_FLAG = 0x80;
 
-/** The response code that answers `command`. */
-export function responseCode(command: Command): number {
-  return command | RESPONSE_FLAG;
-}
-
 const NAMES: Readonly<Record<number, string>> = {
   [Command.Echo]: 'ECHO',
   [Command.CreateSession]: 'CREATE SESSION',
@@ -201,9 +196,4 @@ const NAMES: Readonly<Record<number, string>> = {
 /** Yubico's name for a command code (as the command reference spells it), or its hex for unknown codes. */
 export function commandName(code: number): string {
   return NAMES[code] ?? `command 0x${code.toString(16).padStart(2, '0')}`;
-}
-
-/** True when `code` is a command Yubico documents. */
-export function isKnownCommand(code: number): code is Command {
-  return code in NAMES;
 }

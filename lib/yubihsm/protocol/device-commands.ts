@@ -4,9 +4,16 @@
  */
 import { Reader, Writer } from './bytes.ts';
 
+/** A firmware version, as GET DEVICE INFO and attestation extension .1 state it. */
+export interface FirmwareVersion {
+  readonly major: number;
+  readonly minor: number;
+  readonly patch: number;
+}
+
 export interface DeviceInfo {
-  /** Firmware version, e.g. [2, 0, 2] for the PSF ceremony's devices. */
-  readonly version: readonly [number, number, number];
+  /** Firmware version, e.g. 2.0.2 for the PSF ceremony's devices. */
+  readonly version: FirmwareVersion;
   /** The serial number printed on the device (runbook step "Provisioning the YubiHSM 2", 1). */
   readonly serial: number;
   /** Audit log capacity (entries). */
@@ -25,9 +32,9 @@ export function encodeEchoRequest(data: Uint8Array): Uint8Array {
 /** Device side: GET DEVICE INFO response data: version (3) ‖ serial (4) ‖ log total (1) ‖ log used (1) ‖ algorithms (1 each). */
 export function encodeDeviceInfoResponse(info: DeviceInfo): Uint8Array {
   const w = new Writer(9 + info.algorithms.length)
-    .u8(info.version[0])
-    .u8(info.version[1])
-    .u8(info.version[2])
+    .u8(info.version.major)
+    .u8(info.version.minor)
+    .u8(info.version.patch)
     .u32(info.serial)
     .u8(info.logTotal)
     .u8(info.logUsed);
@@ -38,7 +45,7 @@ export function encodeDeviceInfoResponse(info: DeviceInfo): Uint8Array {
 /** Host side: parses GET DEVICE INFO response data (attacker-controlled). */
 export function decodeDeviceInfoResponse(data: Uint8Array): DeviceInfo {
   const r = new Reader(data, 'GET DEVICE INFO response');
-  const version: [number, number, number] = [r.u8('major version'), r.u8('minor version'), r.u8('patch version')];
+  const version: FirmwareVersion = { major: r.u8('major version'), minor: r.u8('minor version'), patch: r.u8('patch version') };
   const serial = r.u32('serial');
   const logTotal = r.u8('log total');
   const logUsed = r.u8('log used');

@@ -46,49 +46,34 @@ export const enum DeviceError {
   CommandUnexecuted = 0xff,
 }
 
-const CODES: ReadonlyMap<number, YubiHsmErrorCode> = new Map<number, YubiHsmErrorCode>([
-  [DeviceError.InvalidCommand, 'YUBIHSM_DEVICE_INVALID_COMMAND'],
-  [DeviceError.InvalidData, 'YUBIHSM_DEVICE_INVALID_DATA'],
-  [DeviceError.InvalidSession, 'YUBIHSM_DEVICE_INVALID_SESSION'],
-  [DeviceError.AuthenticationFailed, 'YUBIHSM_DEVICE_AUTH_FAIL'],
-  [DeviceError.SessionsFull, 'YUBIHSM_DEVICE_SESSIONS_FULL'],
-  [DeviceError.SessionFailed, 'YUBIHSM_DEVICE_SESSION_FAILED'],
-  [DeviceError.StorageFailed, 'YUBIHSM_DEVICE_STORAGE_FAILED'],
-  [DeviceError.WrongLength, 'YUBIHSM_DEVICE_WRONG_LENGTH'],
-  [DeviceError.InsufficientPermissions, 'YUBIHSM_DEVICE_INSUFFICIENT_PERMISSIONS'],
-  [DeviceError.LogFull, 'YUBIHSM_DEVICE_LOG_FULL'],
-  [DeviceError.ObjectNotFound, 'YUBIHSM_DEVICE_OBJECT_NOT_FOUND'],
-  [DeviceError.InvalidId, 'YUBIHSM_DEVICE_INVALID_ID'],
-  [DeviceError.SshCaConstraintViolation, 'YUBIHSM_DEVICE_SSH_CA_CONSTRAINT_VIOLATION'],
-  [DeviceError.InvalidOtp, 'YUBIHSM_DEVICE_INVALID_OTP'],
-  [DeviceError.DemoMode, 'YUBIHSM_DEVICE_DEMO_MODE'],
-  [DeviceError.ObjectExists, 'YUBIHSM_DEVICE_OBJECT_EXISTS'],
-  [DeviceError.AlgorithmDisabled, 'YUBIHSM_DEVICE_ALGORITHM_DISABLED'],
-  [DeviceError.CommandUnexecuted, 'YUBIHSM_DEVICE_COMMAND_UNEXECUTED'],
+/** A documented error byte: its stable code, and how the failure reads in a message. */
+interface DocumentedError {
+  readonly code: YubiHsmErrorCode;
+  readonly description: string;
+}
+
+const DEVICE_ERRORS: ReadonlyMap<number, DocumentedError> = new Map<number, DocumentedError>([
+  [DeviceError.InvalidCommand, { code: 'YUBIHSM_DEVICE_INVALID_COMMAND', description: 'invalid command' }],
+  [DeviceError.InvalidData, { code: 'YUBIHSM_DEVICE_INVALID_DATA', description: 'invalid data' }],
+  [DeviceError.InvalidSession, { code: 'YUBIHSM_DEVICE_INVALID_SESSION', description: 'invalid session' }],
+  [DeviceError.AuthenticationFailed, { code: 'YUBIHSM_DEVICE_AUTH_FAIL', description: 'authentication failed' }],
+  [DeviceError.SessionsFull, { code: 'YUBIHSM_DEVICE_SESSIONS_FULL', description: 'all sessions are in use' }],
+  [DeviceError.SessionFailed, { code: 'YUBIHSM_DEVICE_SESSION_FAILED', description: 'session creation failed' }],
+  [DeviceError.StorageFailed, { code: 'YUBIHSM_DEVICE_STORAGE_FAILED', description: 'storage failed' }],
+  [DeviceError.WrongLength, { code: 'YUBIHSM_DEVICE_WRONG_LENGTH', description: 'wrong length' }],
+  [DeviceError.InsufficientPermissions, { code: 'YUBIHSM_DEVICE_INSUFFICIENT_PERMISSIONS', description: 'insufficient permissions' }],
+  [DeviceError.LogFull, { code: 'YUBIHSM_DEVICE_LOG_FULL', description: 'audit log full' }],
+  [DeviceError.ObjectNotFound, { code: 'YUBIHSM_DEVICE_OBJECT_NOT_FOUND', description: 'object not found' }],
+  [DeviceError.InvalidId, { code: 'YUBIHSM_DEVICE_INVALID_ID', description: 'invalid object id' }],
+  [DeviceError.SshCaConstraintViolation, { code: 'YUBIHSM_DEVICE_SSH_CA_CONSTRAINT_VIOLATION', description: 'SSH CA constraint violation' }],
+  [DeviceError.InvalidOtp, { code: 'YUBIHSM_DEVICE_INVALID_OTP', description: 'invalid OTP' }],
+  [DeviceError.DemoMode, { code: 'YUBIHSM_DEVICE_DEMO_MODE', description: 'demo mode (power-cycle the device)' }],
+  [DeviceError.ObjectExists, { code: 'YUBIHSM_DEVICE_OBJECT_EXISTS', description: 'object already exists' }],
+  [DeviceError.AlgorithmDisabled, { code: 'YUBIHSM_DEVICE_ALGORITHM_DISABLED', description: 'algorithm disabled' }],
+  [DeviceError.CommandUnexecuted, { code: 'YUBIHSM_DEVICE_COMMAND_UNEXECUTED', description: 'command not executed' }],
 ]);
 
-const DESCRIPTIONS: ReadonlyMap<number, string> = new Map<number, string>([
-  [DeviceError.InvalidCommand, 'invalid command'],
-  [DeviceError.InvalidData, 'invalid data'],
-  [DeviceError.InvalidSession, 'invalid session'],
-  [DeviceError.AuthenticationFailed, 'authentication failed'],
-  [DeviceError.SessionsFull, 'all sessions are in use'],
-  [DeviceError.SessionFailed, 'session creation failed'],
-  [DeviceError.StorageFailed, 'storage failed'],
-  [DeviceError.WrongLength, 'wrong length'],
-  [DeviceError.InsufficientPermissions, 'insufficient permissions'],
-  [DeviceError.LogFull, 'audit log full'],
-  [DeviceError.ObjectNotFound, 'object not found'],
-  [DeviceError.InvalidId, 'invalid object id'],
-  [DeviceError.SshCaConstraintViolation, 'SSH CA constraint violation'],
-  [DeviceError.InvalidOtp, 'invalid OTP'],
-  [DeviceError.DemoMode, 'demo mode (power-cycle the device)'],
-  [DeviceError.ObjectExists, 'object already exists'],
-  [DeviceError.AlgorithmDisabled, 'algorithm disabled'],
-  [DeviceError.CommandUnexecuted, 'command not executed'],
-]);
-
-const BYTES: ReadonlyMap<YubiHsmErrorCode, DeviceError> = new Map([...CODES].map(([byte, code]) => [code, byte as DeviceError]));
+const BYTES: ReadonlyMap<YubiHsmErrorCode, DeviceError> = new Map([...DEVICE_ERRORS].map(([byte, { code }]) => [code, byte as DeviceError]));
 
 /**
  * The device error byte a code stands for, or undefined for host-side codes.
@@ -102,7 +87,7 @@ export function deviceErrorByte(code: YubiHsmErrorCode): DeviceError | undefined
 
 /** The stable error code for a device error byte (unknown bytes map to YUBIHSM_DEVICE_UNKNOWN_ERROR). */
 export function deviceErrorCode(code: number): YubiHsmErrorCode {
-  return CODES.get(code) ?? 'YUBIHSM_DEVICE_UNKNOWN_ERROR';
+  return DEVICE_ERRORS.get(code)?.code ?? 'YUBIHSM_DEVICE_UNKNOWN_ERROR';
 }
 
 /**
@@ -111,7 +96,7 @@ export function deviceErrorCode(code: number): YubiHsmErrorCode {
  * `deviceCode`.
  */
 export function deviceError(code: number, context: string): YubiHsmError {
-  const what = DESCRIPTIONS.get(code) ?? 'undocumented error';
+  const what = DEVICE_ERRORS.get(code)?.description ?? 'undocumented error';
   const hex = `0x${code.toString(16).padStart(2, '0')}`;
   return new YubiHsmError(deviceErrorCode(code), `${context}: ${what} (device error ${hex})`, {
     deviceCode: code,

@@ -96,20 +96,3 @@ export function decodeLabel(field: Uint8Array): string {
   const end = field.indexOf(0);
   return new TextDecoder('utf-8', { fatal: false }).decode(end === -1 ? field : field.subarray(0, end));
 }
-
-const TYPE_NAMES: Readonly<Record<number, string>> = {
-  [ObjectType.Opaque]: 'opaque',
-  [ObjectType.AuthenticationKey]: 'authentication-key',
-  [ObjectType.AsymmetricKey]: 'asymmetric-key',
-  [ObjectType.WrapKey]: 'wrap-key',
-  [ObjectType.HmacKey]: 'hmac-key',
-  [ObjectType.Template]: 'template',
-  [ObjectType.OtpAeadKey]: 'otp-aead-key',
-  [ObjectType.SymmetricKey]: 'symmetric-key',
-  [ObjectType.PublicWrapKey]: 'public-wrap-key',
-};
-
-/** yubihsm-shell's name for an object type. */
-export function objectTypeName(type: number): string {
-  return TYPE_NAMES[type] ?? `type 0x${type.toString(16).padStart(2, '0')}`;
-}

@@ -41,7 +41,7 @@
  */
 import { cmac } from '@noble/ciphers/aes.js';
 import { createCipheriv, createDecipheriv, pbkdf2Sync, timingSafeEqual } from 'node:crypto';
-import { Command } from '../protocol/commands.ts';
+import { Command, RESPONSE_FLAG } from '../protocol/commands.ts';
 
 /** AES-128 key length. */
 export const KEY_BYTES = 16;
@@ -356,7 +356,7 @@ export function sealResponse(state: ChannelState, commandChain: Uint8Array, inne
   const ciphertext = cbcEncrypt(state.keys.sEnc, iv, pad(innerFrame));
   const length = 1 + ciphertext.length + MAC_BYTES;
   const message = new Uint8Array(3 + length);
-  message.set(header(Command.SessionMessage | 0x80, length), 0);
+  message.set(header(Command.SessionMessage | RESPONSE_FLAG, length), 0);
   message[3] = state.sessionId;
   message.set(ciphertext, 4);
   const rmac = chainedMac(state.keys.sRmac, commandChain, message.subarray(0, 4 + ciphertext.length));
@@ -374,7 +374,7 @@ export function openResponse(
   commandChain: Uint8Array,
   message: Uint8Array,
 ): { ok: true; inner: Uint8Array } | { ok: false; reason: OpenFailure } {
-  const opened = openSealed(state.keys.sRmac, commandChain, state, message, Command.SessionMessage | 0x80);
+  const opened = openSealed(state.keys.sRmac, commandChain, state, message, Command.SessionMessage | RESPONSE_FLAG);
   if (!opened.ok) return opened;
   return { ok: true, inner: opened.inner };
 }

@@ -3,7 +3,7 @@ import 'reflect-metadata';
 import type { KeyObject, webcrypto } from 'node:crypto';
 import * as x509 from '@peculiar/x509';
 import { attestationExtensions, type YubiHsmAttestation } from '../attestation.ts';
-import { publicCryptoKey, randomSerialHex, signingKey } from './ca.ts';
+import { publicCryptoKey, randomSerialHex, RSA_SHA256, signingKey } from './ca.ts';
 import { CA_NOT_AFTER, CA_NOT_BEFORE, attestationCn } from './ca-names.ts';
 
 /**
@@ -34,27 +34,15 @@ export interface AttestationRequest {
   readonly signingKey: KeyObject;
 }
 
-function keyParams(key: KeyObject): { importParams: webcrypto.RsaHashedImportParams | webcrypto.EcKeyImportParams; signing: webcrypto.RsaHashedImportParams | webcrypto.EcdsaParams } {
-  const type = key.asymmetricKeyType;
-  if (type === 'rsa') {
-    return { importParams: { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' }, signing: { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' } };
-  }
-  const curve = key.asymmetricKeyDetails?.namedCurve === 'secp384r1' ? 'P-384' : 'P-256';
-  return { importParams: { name: 'ECDSA', namedCurve: curve }, signing: { name: 'ECDSA', hash: 'SHA-256' } };
-}
-
-/** The public key as WebCrypto wants it for the certificate's SubjectPublicKeyInfo. */
-async function subjectKey(publicKey: KeyObject): Promise<webcrypto.CryptoKey> {
-  const curve = publicKey.asymmetricKeyDetails?.namedCurve;
-  if (publicKey.asymmetricKeyType === 'ec') {
-    return publicCryptoKey(publicKey, { name: 'ECDSA', namedCurve: curve === 'secp384r1' ? 'P-384' : 'P-256' });
-  }
-  return publicCryptoKey(publicKey, { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' });
+/** How WebCrypto imports `key`: RSA (the device attestation key) or ECDSA on its curve (a user attestation key, or the attested key). */
+function importParams(key: KeyObject): webcrypto.RsaHashedImportParams | webcrypto.EcKeyImportParams {
+  if (key.asymmetricKeyType !== 'ec') return RSA_SHA256;
+  return { name: 'ECDSA', namedCurve: key.asymmetricKeyDetails?.namedCurve === 'secp384r1' ? 'P-384' : 'P-256' };
 }
 
 /** Issues the attestation certificate (DER). */
 export async function issueAttestation(req: AttestationRequest): Promise<Uint8Array> {
-  const { importParams, signing } = keyParams(req.signingKey);
+  const signing = req.signingKey.asymmetricKeyType === 'ec' ? { name: 'ECDSA', hash: 'SHA-256' } : RSA_SHA256;
   const cert = await x509.X509CertificateGenerator.create({
     serialNumber: randomSerialHex(16),
     // The issuer is the attesting certificate's subject as encoded there.
@@ -62,8 +50,8 @@ export async function issueAttestation(req: AttestationRequest): Promise<Uint8Ar
     subject: new x509.Name([{ CN: [{ utf8String: attestationCn(req.info.objectId) }] }]),
     notBefore: CA_NOT_BEFORE,
     notAfter: CA_NOT_AFTER,
-    publicKey: await subjectKey(req.publicKey),
-    signingKey: await signingKey(req.signingKey, importParams),
+    publicKey: await publicCryptoKey(req.publicKey, importParams(req.publicKey)),
+    signingKey: await signingKey(req.signingKey, importParams(req.signingKey)),
     signingAlgorithm: signing,
     extensions: attestationExtensions(req.info),
   });

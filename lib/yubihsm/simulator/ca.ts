@@ -2,6 +2,7 @@
 import 'reflect-metadata';
 import { createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, webcrypto, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import * as x509 from '@peculiar/x509';
 import { projectPath } from '../../paths.ts';
 import { deviceSerialExtension } from '../attestation.ts';
@@ -19,7 +20,8 @@ import { SimulatorError } from './errors.ts';
  * simulated device its own RSA-2048 attestation key and certificate.
  */
 
-const RSA_SHA256 = { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' } as const;
+/** sha256WithRSAEncryption, as Yubico's chain and device certificates are signed. */
+export const RSA_SHA256 = { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' } as const;
 
 /** Where the committed chain lives. */
 export const SIMULATED_CA_DIR = projectPath('lib', 'yubihsm', 'simulator', 'ca');
@@ -36,7 +38,7 @@ let cached: SimulatedCa | undefined;
 /** The committed simulated root and sub-CA, read once per process. */
 export function simulatedCa(): SimulatedCa {
   if (cached) return cached;
-  const file = (name: string) => projectPath('lib', 'yubihsm', 'simulator', 'ca', name);
+  const file = (name: string) => join(SIMULATED_CA_DIR, name);
   try {
     cached = {
       root: new x509.X509Certificate(readFileSync(file('root-ca.pem'), 'utf8')),
@@ -51,7 +53,7 @@ export function simulatedCa(): SimulatedCa {
 
 /** The simulated root CA certificate as PEM (what `runbook simulate yubihsm --ca-cert-out` writes). */
 export function simulatedRootPem(): string {
-  return readFileSync(projectPath('lib', 'yubihsm', 'simulator', 'ca', 'root-ca.pem'), 'utf8');
+  return readFileSync(join(SIMULATED_CA_DIR, 'root-ca.pem'), 'utf8');
 }
 
 /** A node private key as a WebCrypto signing key for @peculiar/x509. */
@@ -95,8 +97,7 @@ export function generateAttestationKey(): KeyObject {
  */
 export async function issueDeviceCertificate(serial: number, attestationKey: KeyObject, ca: SimulatedCa = simulatedCa()): Promise<Uint8Array> {
   x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
-  const rsa = { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' } as const;
-  const publicKey = await publicCryptoKey(attestationKey, rsa);
+  const publicKey = await publicCryptoKey(attestationKey, RSA_SHA256);
   const cert = await x509.X509CertificateGenerator.create({
     serialNumber: randomSerialHex(8),
     issuer: ca.subCa.subjectName,
@@ -104,7 +105,7 @@ export async function issueDeviceCertificate(serial: number, attestationKey: Key
     notBefore: CA_NOT_BEFORE,
     notAfter: CA_NOT_AFTER,
     publicKey,
-    signingKey: await signingKey(ca.subCaKey, rsa),
+    signingKey: await signingKey(ca.subCaKey, RSA_SHA256),
     signingAlgorithm: RSA_SHA256,
     extensions: [
       deviceSerialExtension(serial),

@@ -2,17 +2,20 @@
 import 'reflect-metadata';
 import { randomBytes, type KeyObject } from 'node:crypto';
 import { X509Certificate } from '@peculiar/x509';
-import { decodeDeviceSerial, type FirmwareVersion } from '../attestation.ts';
+import { decodeDeviceSerial } from '../attestation.ts';
 import { ALL_CAPABILITIES } from '../capabilities.ts';
 import { Algorithm } from '../protocol/algorithms.ts';
 import { Command, RESPONSE_FLAG } from '../protocol/commands.ts';
 import { DeviceError } from '../protocol/errors.ts';
+import type { FirmwareVersion } from '../protocol/device-commands.ts';
 import { encodeErrorFrame, encodeFrame, FRAME_HEADER_BYTES, MAX_MESSAGE_BYTES } from '../protocol/frame.ts';
 import { encodeLabel, ObjectOrigin, ObjectType } from '../protocol/objects.ts';
 import { decodeCreateSessionRequest, encodeCreateSessionResponse } from '../protocol/session-commands.ts';
 import {
   CHALLENGE_BYTES,
+  CRYPTOGRAM_BYTES,
   cardCryptogram,
+  MAC_BYTES,
   deriveSessionKeys,
   openCommand,
   passwordToKeys,
@@ -163,7 +166,6 @@ export class SimulatedYubiHsm implements DeviceState {
   private constructor(options: SimulatorOptions, identity: DeviceIdentity) {
     this.serial = options.serial ?? DEFAULT_SERIAL;
     this.firmware = options.firmware ?? DEFAULT_FIRMWARE;
-    checkOptions(this.serial, this.firmware);
     this.clock = options.clock ?? Date.now;
     this.faults = { ...options.faults };
     this.attestationKey = identity.attestationKey;
@@ -362,11 +364,11 @@ export class SimulatedYubiHsm implements DeviceState {
    * with AUTHENTICATION FAILED.
    */
   private authenticateSession(data: Uint8Array, targets: Targets): Uint8Array {
-    if (data.length !== 17) throw refuse(DeviceError.WrongLength, 'AUTHENTICATE SESSION takes 17 bytes');
+    if (data.length !== 1 + CRYPTOGRAM_BYTES + MAC_BYTES) throw refuse(DeviceError.WrongLength, `AUTHENTICATE SESSION takes ${1 + CRYPTOGRAM_BYTES + MAC_BYTES} bytes`);
     const session = this.sessions.get(data[0]!);
     if (!session || session.authenticated) throw refuse(DeviceError.InvalidSession, `session ${data[0]} is not awaiting authentication`);
     targets.target = session.authority.keyId;
-    const chain = verifyAuthenticateSession(session.keys, session.context, data);
+    const chain = verifyAuthenticateSession(session.channel.keys, session.context, data);
     if (!chain) {
       this.sessions.close(session.id);
       throw refuse(DeviceError.AuthenticationFailed, 'host cryptogram or MAC did not verify');
@@ -407,7 +409,8 @@ export class SimulatedYubiHsm implements DeviceState {
     const targets: Targets = { target: NO_KEY, second: NO_KEY };
     let outcome: Outcome | undefined;
     let innerResponse: Uint8Array;
-    let innerCode = inner[0] ?? Command.Error;
+    // An empty inner frame is logged as the error code.
+    const innerCode = inner[0] ?? Command.Error;
     let innerLength = 0;
     try {
       if (inner.length < FRAME_HEADER_BYTES) throw refuse(DeviceError.WrongLength, 'the inner command is shorter than a header');
@@ -424,7 +427,6 @@ export class SimulatedYubiHsm implements DeviceState {
       innerResponse = encodeErrorFrame(refusal.deviceCode);
       outcome = undefined;
     }
-    if (inner.length === 0) innerCode = Command.Error;
     this.logCommand(innerCode, innerLength, session.authority.keyId, targets, innerResponse);
 
     const response = sealResponse(session.channel, opened.macChain, innerResponse);

@@ -2,11 +2,11 @@
 import 'reflect-metadata';
 import { createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { X509Certificate } from '@peculiar/x509';
-import { AttestationError, type FirmwareVersion } from '../attestation.ts';
+import { AttestationError } from '../attestation.ts';
 import { CAPABILITY_BITS, hasCapabilities, type CapabilityName } from '../capabilities.ts';
 import { Algorithm, curveOfAlgorithm } from '../protocol/algorithms.ts';
 import { Command } from '../protocol/commands.ts';
-import { encodeDeviceInfoResponse } from '../protocol/device-commands.ts';
+import { encodeDeviceInfoResponse, type FirmwareVersion } from '../protocol/device-commands.ts';
 import { DeviceError } from '../protocol/errors.ts';
 import {
   decodeGenerateAsymmetricKeyRequest,
@@ -30,6 +30,7 @@ import { decodeLabel, ObjectOrigin, ObjectType } from '../protocol/objects.ts';
 import { LOG_CAPACITY, type AuditLog } from './audit-log.ts';
 import { issueAttestation } from './attestation-issuer.ts';
 import { signPrehash } from '../../ecdsa.ts';
+import { ecPublicKey } from '../../products/keys.ts';
 import { refuse } from './errors.ts';
 import { objectLength, type ObjectStore, type StoredObject } from './object-store.ts';
 import type { Session } from './sessions.ts';
@@ -134,7 +135,7 @@ export function echo(data: Uint8Array): Uint8Array {
 export function deviceInfo(device: DeviceState, data: Uint8Array): Uint8Array {
   if (data.length !== 0) throw refuse(DeviceError.WrongLength, 'GET DEVICE INFO takes no data');
   return encodeDeviceInfoResponse({
-    version: [device.firmware.major, device.firmware.minor, device.firmware.patch],
+    version: device.firmware,
     serial: device.serial,
     logTotal: LOG_CAPACITY,
     logUsed: device.log.used,
@@ -277,18 +278,12 @@ function asymmetricKey(device: DeviceState, session: Session, id: number): Store
   return o as StoredObject & { privateKey: KeyObject };
 }
 
-/** X ‖ Y of an EC public key: the form GET PUBLIC KEY answers (no 0x04 prefix). */
-export function rawPoint(key: KeyObject): Uint8Array {
-  const jwk = createPublicKey(key).export({ format: 'jwk' });
-  return Uint8Array.from([...Buffer.from(jwk.x ?? '', 'base64url'), ...Buffer.from(jwk.y ?? '', 'base64url')]);
-}
-
-/** GET PUBLIC KEY (0x54): id (2); answers algorithm (1) | X ‖ Y for EC keys. No capability needed. */
+/** GET PUBLIC KEY (0x54): id (2); answers algorithm (1) | X ‖ Y for EC keys (the uncompressed point without its 0x04). No capability needed. */
 const getPublicKey: Handler = (device, session, data, targets) => {
   const id = decodeObjectId(data, 'GET PUBLIC KEY request', 'YUBIHSM_DEVICE_WRONG_LENGTH');
   targets.target = id;
   const o = asymmetricKey(device, session, id);
-  return { data: encodePublicKeyResponse({ algorithm: o.algorithm, key: rawPoint(o.privateKey) }), target: id };
+  return { data: encodePublicKeyResponse({ algorithm: o.algorithm, key: ecPublicKey(createPublicKey(o.privateKey)).point.subarray(1) }), target: id };
 };
 
 /** The largest digest SIGN ECDSA accepts: SHA-512's. */

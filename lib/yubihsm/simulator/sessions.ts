@@ -25,9 +25,8 @@ export interface Session {
   readonly id: number;
   readonly authority: SessionAuthority;
   readonly context: Uint8Array;
-  readonly keys: SessionKeys;
   authenticated: boolean;
-  /** SCP03 channel state (counter and MAC chaining value), as the functions of ../session/scp03.ts keep it. */
+  /** SCP03 channel state (session keys, counter and MAC chaining value), as the functions of ../session/scp03.ts keep it. */
   readonly channel: ChannelState;
   lastUsed: number;
 }
@@ -55,7 +54,6 @@ export class SessionTable {
       id,
       authority,
       context,
-      keys,
       authenticated: false,
       channel: { keys, sessionId: id, counter: 0n, macChain: ZERO_CHAIN },
       lastUsed: this.now(),
