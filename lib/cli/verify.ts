@@ -5,13 +5,15 @@
  * file, empty; a bad --runbook or --hsm).
  */
 import { Option, type Command } from 'commander';
+import type { Curve } from '../products/keys.ts';
 import type { VerifyInventory } from '../products/verify/index.ts';
+import type { HsmEntry, HsmKind } from '../runbook/inventory-types.ts';
 import type { CliContext } from './context.ts';
 import { CliError } from './errors.ts';
 
 interface VerifyFlags {
   runbook?: string;
-  hsm?: string[];
+  hsm?: HsmEntry[];
   json?: boolean;
   allowSimulated?: boolean;
   at?: Date;
@@ -33,11 +35,13 @@ function parseAt(value: string): Date {
 }
 
 /** `--hsm ID=KIND:CURVE[:SERIAL]`, the inventory entry the front matter would hold. */
-function parseHsm(value: string, previous: string[] | undefined): string[] {
-  if (!HSM_FLAG.test(value)) {
+function parseHsm(value: string, previous: HsmEntry[] | undefined): HsmEntry[] {
+  const m = HSM_FLAG.exec(value);
+  if (!m) {
     throw new CliError('CLI_USAGE', `--hsm ${value}: expected ID=KIND:CURVE[:SERIAL], e.g. YubiHSM2-1=yubihsm2:P-256 (KIND yubihsm2 or nitrokey-hsm, CURVE P-256 or P-384)`);
   }
-  return [...(previous ?? []), value];
+  const [, id = '', kind, keyType, serial] = m;
+  return [...(previous ?? []), { id, kind: kind as HsmKind, keyType: keyType as Curve, ...(serial ? { serial } : {}) }];
 }
 
 export function register(program: Command, ctx: CliContext): void {
@@ -74,12 +78,7 @@ be acted on.`,
           throw err;
         }
       } else if (flags.hsm) {
-        inventory = {
-          hsms: flags.hsm.map((value) => {
-            const [, id = '', kind, keyType, serial] = HSM_FLAG.exec(value) ?? [];
-            return { id, kind: kind as 'yubihsm2' | 'nitrokey-hsm', keyType: keyType as 'P-256' | 'P-384', ...(serial ? { serial } : {}) };
-          }),
-        };
+        inventory = { hsms: flags.hsm };
       }
       let report;
       try {

@@ -15,12 +15,13 @@ import { writeProduct } from '../../lib/products/write.ts';
 import { YubiHsmClient } from '../../lib/yubihsm/client.ts';
 import { FACTORY_AUTH_KEY_ID, FACTORY_PASSWORD, SimulatedYubiHsm } from '../../lib/yubihsm/simulator/index.ts';
 import { InProcessTransport } from '../../lib/yubihsm/transports/in-process.ts';
+import { paddedSerial } from './support/test-ca.ts';
 
 async function provision(products: string, serial: number, curve: Curve): Promise<void> {
   const device = await SimulatedYubiHsm.create({ serial });
   const client = new YubiHsmClient(new InProcessTransport(device));
   const session = await client.openSession(FACTORY_AUTH_KEY_ID, { password: FACTORY_PASSWORD });
-  const s = String(serial).padStart(10, '0');
+  const s = paddedSerial(serial);
   const dir = join(products, s);
   await writeProduct(join(dir, `${s}_cert.der`), await session.getDeviceCertificate());
   for (const [role, id] of [['root', 3], ['targets', 4]] as const) {

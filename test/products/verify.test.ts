@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { AlgorithmIdentifier, Certificate } from '@peculiar/asn1-x509';
 import { describe, expect, it } from 'vitest';
+import { MAX_PRODUCT_BYTES } from '../../lib/products/verify/device-files.ts';
 import { verifyProducts, type CheckName, type CheckStatus, type Role, type VerifyOptions } from '../../lib/products/verify/index.ts';
 import { psfProducts } from '../support/paths.ts';
 import { PSF_INVENTORY, PSF_NITROKEYS, PSF_YUBIHSMS, psfCopy } from './support/psf.ts';
@@ -235,7 +236,7 @@ describe('tampered PSF products', () => {
     },
     {
       what: 'a product file larger than any product (refused unread)',
-      tamper: () => writeFile(p('0013200461', 'root_pubkey.pem'), Buffer.alloc(70 * 1024, 0x41)),
+      tamper: () => writeFile(p('0013200461', 'root_pubkey.pem'), Buffer.alloc(MAX_PRODUCT_BYTES + 1, 0x41)),
       codes: ['VERIFY_FILE_UNEXPECTED'],
       cells: ['0013200461 root files fail'],
     },

@@ -15,11 +15,11 @@
 import 'reflect-metadata';
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { BasicConstraintsExtension, X509Certificate } from '@peculiar/x509';
+import { PemConverter, type X509Certificate } from '@peculiar/x509';
 import { projectPath } from '../../paths.ts';
 import type { AnchorSource } from '../verify/report.ts';
 import { VerifyError } from '../verify/errors.ts';
-import { readCertificate, type ReadCertificate } from '../verify/der.ts';
+import { isCa, readCertificate, type ReadCertificate } from '../verify/der.ts';
 import { signedBy } from '../verify/signature.ts';
 
 /** SHA-256 of `CN=Yubico YubiHSM Root CA` (valid 2017-01-01 to 2071-10-05). */
@@ -66,7 +66,16 @@ export function colonHex(hex: string): string {
   return (hex.toUpperCase().match(/../g) ?? []).join(':');
 }
 
-async function readPem(path: string): Promise<X509Certificate> {
+/** A trusted certificate (PEM or DER), read as strictly as the products are, and parsed once. */
+function parseTrusted(input: Uint8Array | string, where: string): ReadCertificate {
+  try {
+    return readCertificate(typeof input === 'string' ? new Uint8Array(PemConverter.decodeFirst(input)) : input);
+  } catch (err) {
+    throw new VerifyError('VERIFY_TRUST_PIN', `the trust anchor ${where} is not a certificate`, { cause: err });
+  }
+}
+
+async function readPem(path: string): Promise<ReadCertificate> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
@@ -76,49 +85,28 @@ async function readPem(path: string): Promise<X509Certificate> {
   return parseTrusted(text, path);
 }
 
-function parseTrusted(input: Uint8Array | string, where: string): X509Certificate {
-  try {
-    return new X509Certificate(typeof input === 'string' ? input : Uint8Array.from(input));
-  } catch (err) {
-    throw new VerifyError('VERIFY_TRUST_PIN', `the trust anchor ${where} is not a certificate`, { cause: err });
-  }
-}
-
 /** Reads a PEM certificate and checks it against its pin (SHA-256 of the DER, hex); returns its fingerprint. */
-export async function readPinned(path: string, expected: string): Promise<{ cert: X509Certificate; sha256: string }> {
-  const cert = await readPem(path);
-  return { cert, sha256: pinned(cert, path, expected) };
-}
-
-function pinned(cert: X509Certificate, path: string, expected: string | undefined): string {
-  const actual = sha256Hex(cert.rawData);
-  if (expected !== undefined && actual !== expected) {
-    throw new VerifyError('VERIFY_TRUST_PIN', `${path} has SHA-256 ${colonHex(actual)}, not the pinned ${colonHex(expected)}: the installation was altered`);
+export async function readPinned(path: string, expected: string): Promise<{ read: ReadCertificate; sha256: string }> {
+  const read = await readPem(path);
+  const sha256 = sha256Hex(read.cert.rawData);
+  if (sha256 !== expected) {
+    throw new VerifyError('VERIFY_TRUST_PIN', `${path} has SHA-256 ${colonHex(sha256)}, not the pinned ${colonHex(expected)}: the installation was altered`);
   }
-  return actual;
+  return { read, sha256 };
 }
 
-function isCa(cert: X509Certificate): boolean {
-  return cert.getExtension(BasicConstraintsExtension)?.ca === true;
-}
-
-function anchor(cert: X509Certificate, sha256: string, source: AnchorSource, root?: TrustCertificate): TrustCertificate {
-  return { cert, sha256, source, root };
+/** A root: it must be a CA. */
+function root(read: ReadCertificate, sha256: string, source: AnchorSource, where: string): TrustCertificate {
+  if (!isCa(read.extensions)) throw new VerifyError('VERIFY_TRUST_PIN', `${where} is not a CA certificate`);
+  return { cert: read.cert, sha256, source };
 }
 
 /** A sub-CA joins the store only if its root signed it and both are CAs. */
-function intermediate(cert: X509Certificate, sha256: string, source: AnchorSource, roots: TrustCertificate[], where: string): TrustCertificate {
-  let read: ReadCertificate | undefined;
-  try {
-    read = readCertificate(new Uint8Array(cert.rawData));
-  } catch {
-    // Not strict DER: refused below.
-  }
-  for (const root of roots) {
-    if (!read || root.source !== source || root.cert.subject !== cert.issuer) continue;
-    if (isCa(cert) && signedBy(read, root.cert)) return anchor(cert, sha256, source, root);
-  }
-  throw new VerifyError('VERIFY_TRUST_PIN', `the sub-CA ${where} (${cert.subject}) is not a CA issued by a trusted root`);
+function intermediate(read: ReadCertificate, sha256: string, source: AnchorSource, roots: TrustCertificate[], where: string): TrustCertificate {
+  const { cert } = read;
+  const issuer = isCa(read.extensions) ? roots.find((r) => r.source === source && r.cert.subject === cert.issuer && signedBy(read, r.cert)) : undefined;
+  if (!issuer) throw new VerifyError('VERIFY_TRUST_PIN', `the sub-CA ${where} (${cert.subject}) is not a CA issued by a trusted root`);
+  return { cert, sha256, source, root: issuer };
 }
 
 /**
@@ -127,29 +115,32 @@ function intermediate(cert: X509Certificate, sha256: string, source: AnchorSourc
  */
 export async function loadTrustStore(extra?: ExtraTrust): Promise<TrustStore> {
   const rootPath = projectPath('lib', 'products', 'trust', YUBICO_ROOT_FILE);
-  const { cert: rootCert, sha256: rootSha } = await readPinned(rootPath, YUBICO_ROOT_SHA256);
-  const roots: TrustCertificate[] = [anchor(rootCert, rootSha, 'yubico')];
-  if (!isCa(rootCert)) throw new VerifyError('VERIFY_TRUST_PIN', `${rootPath} is not a CA certificate`);
+  const yubico = await readPinned(rootPath, YUBICO_ROOT_SHA256);
+  const roots: TrustCertificate[] = [root(yubico.read, yubico.sha256, 'yubico', rootPath)];
 
+  // The simulator's root is pinned by the fingerprint of the file as loaded.
   const simulatedRootPath = projectPath(...SIMULATED_DIR, 'root-ca.pem');
-  const simulatedSubPath = projectPath(...SIMULATED_DIR, 'sub-ca.pem');
   const simRoot = await readPem(simulatedRootPath);
-  roots.push(anchor(simRoot, pinned(simRoot, simulatedRootPath, undefined), 'simulated'));
+  roots.push(root(simRoot, sha256Hex(simRoot.cert.rawData), 'simulated', simulatedRootPath));
 
-  const extraRoots = (extra?.roots ?? []).map((c, i) => parseTrusted(c, `extra root #${i + 1}`));
-  for (const cert of extraRoots) roots.push(anchor(cert, sha256Hex(cert.rawData), 'extra'));
+  for (const [i, input] of (extra?.roots ?? []).entries()) {
+    const where = `extra root #${i + 1}`;
+    const read = parseTrusted(input, where);
+    roots.push(root(read, sha256Hex(read.cert.rawData), 'extra', where));
+  }
 
   const intermediates: TrustCertificate[] = [];
   for (const [file, sha] of Object.entries(YUBICO_SUB_CA_SHA256)) {
     const path = projectPath('lib', 'products', 'trust', file);
-    const { cert, sha256 } = await readPinned(path, sha);
-    intermediates.push(intermediate(cert, sha256, 'yubico', roots, path));
+    const { read, sha256 } = await readPinned(path, sha);
+    intermediates.push(intermediate(read, sha256, 'yubico', roots, path));
   }
+  const simulatedSubPath = projectPath(...SIMULATED_DIR, 'sub-ca.pem');
   const simSub = await readPem(simulatedSubPath);
-  intermediates.push(intermediate(simSub, sha256Hex(simSub.rawData), 'simulated', roots, simulatedSubPath));
+  intermediates.push(intermediate(simSub, sha256Hex(simSub.cert.rawData), 'simulated', roots, simulatedSubPath));
   for (const [i, input] of (extra?.intermediates ?? []).entries()) {
-    const cert = parseTrusted(input, `extra sub-CA #${i + 1}`);
-    intermediates.push(intermediate(cert, sha256Hex(cert.rawData), 'extra', roots, `extra #${i + 1}`));
+    const read = parseTrusted(input, `extra sub-CA #${i + 1}`);
+    intermediates.push(intermediate(read, sha256Hex(read.cert.rawData), 'extra', roots, `extra #${i + 1}`));
   }
 
   const bySubject = new Map<string, TrustCertificate[]>();

@@ -11,15 +11,15 @@
  */
 import 'reflect-metadata';
 import { AsnConvert, AsnProp, AsnPropTypes, AsnType, AsnTypeTypes } from '@peculiar/asn1-schema';
-import { AlgorithmIdentifier, BasicConstraints, Certificate, id_ce_basicConstraints, SubjectPublicKeyInfo } from '@peculiar/asn1-x509';
+import { BasicConstraints, Certificate, id_ce_basicConstraints, SubjectPublicKeyInfo } from '@peculiar/asn1-x509';
 import { X509Certificate } from '@peculiar/x509';
 import { createPublicKey } from 'node:crypto';
-import { COORDINATE_BYTES, type Curve, type EcPublicKey } from '../keys.ts';
+import { COORDINATE_BYTES, CURVES, sameBytes, spkiFromPoint, type Curve, type EcPublicKey } from '../keys.ts';
 import { ProductReadError } from './errors.ts';
 
-
-function same(a: ArrayBuffer | Uint8Array, b: Uint8Array): boolean {
-  return Buffer.compare(Buffer.from(a instanceof Uint8Array ? a : new Uint8Array(a)), Buffer.from(b)) === 0;
+/** Two parsed ASN.1 values encode to the same DER. */
+export function sameDer(a: unknown, b: unknown): boolean {
+  return sameBytes(new Uint8Array(AsnConvert.serialize(a)), new Uint8Array(AsnConvert.serialize(b)));
 }
 
 function strict<T>(bytes: Uint8Array, target: new () => T, what: string): T {
@@ -35,7 +35,7 @@ function strict<T>(bytes: Uint8Array, target: new () => T, what: string): T {
   } catch (err) {
     throw new ProductReadError('VERIFY_DER_MALFORMED', `not a DER ${what}`, { cause: err });
   }
-  if (!same(again, bytes)) throw new ProductReadError('VERIFY_DER_MALFORMED', `not a strict DER ${what} (trailing data or non-canonical encoding)`);
+  if (!sameBytes(new Uint8Array(again), bytes)) throw new ProductReadError('VERIFY_DER_MALFORMED', `not a strict DER ${what} (trailing data or non-canonical encoding)`);
   return parsed;
 }
 
@@ -84,8 +84,10 @@ export function isCa(extensions: readonly RawExtension[]): boolean {
 
 const ID_EC_PUBLIC_KEY = '1.2.840.10045.2.1';
 /** RFC 5480 2.1.1.1 named curves: secp256r1 and secp384r1. */
-const CURVE_OID: Record<Curve, string> = { 'P-256': '1.2.840.10045.3.1.7', 'P-384': '1.3.132.0.34' };
-const NAMED_CURVES = new Map(Object.entries(CURVE_OID).map(([curve, oid]) => [oid, curve as Curve]));
+const NAMED_CURVES = new Map<string, Curve>([
+  ['1.2.840.10045.3.1.7', 'P-256'],
+  ['1.3.132.0.34', 'P-384'],
+]);
 
 /** ECParameters, of which the ceremony accepts only the namedCurve choice (RFC 5480 2.1.1: implicitCurve and specifiedCurve MUST NOT be used). */
 class NamedCurve {
@@ -99,23 +101,28 @@ export interface ReadKey extends EcPublicKey {
   readonly spki: Uint8Array;
 }
 
+/** Both name the same point on the same curve. */
+export function sameKey(a: EcPublicKey, b: EcPublicKey): boolean {
+  return a.curve === b.curve && sameBytes(a.point, b.point);
+}
+
 /**
  * A public key from DER SubjectPublicKeyInfo: an EC key on P-256 or P-384,
- * its curve named by OID, its point uncompressed and, when `validate`, on the
- * curve. (A key found byte-identical to one already validated needs no
- * second check; the check is the costly part of reading a key.)
+ * its curve named by OID, its point uncompressed and on the curve. A key the
+ * same as `known` (one already validated) needs no second check: the check is
+ * the costly part of reading a key.
  */
-export function readSpki(bytes: Uint8Array, validate = true): ReadKey {
-  return spkiKey(strict(bytes, SubjectPublicKeyInfo, 'SubjectPublicKeyInfo'), bytes, validate);
+export function readSpki(bytes: Uint8Array, known?: EcPublicKey): ReadKey {
+  return spkiKey(strict(bytes, SubjectPublicKeyInfo, 'SubjectPublicKeyInfo'), bytes, known);
 }
 
 /** The subject key of a certificate read by readCertificate (its DER already checked with the whole certificate). */
 export function certificateKey(read: ReadCertificate): ReadKey {
   const spki = read.asn.tbsCertificate.subjectPublicKeyInfo;
-  return spkiKey(spki, new Uint8Array(AsnConvert.serialize(spki)), true);
+  return spkiKey(spki, new Uint8Array(AsnConvert.serialize(spki)));
 }
 
-function spkiKey(spki: SubjectPublicKeyInfo, bytes: Uint8Array, validate: boolean): ReadKey {
+function spkiKey(spki: SubjectPublicKeyInfo, bytes: Uint8Array, known?: EcPublicKey): ReadKey {
   if (spki.algorithm.algorithm !== ID_EC_PUBLIC_KEY) throw new ProductReadError('VERIFY_CURVE', `not an EC public key (algorithm ${spki.algorithm.algorithm})`);
   const params = spki.algorithm.parameters;
   if (!params) throw new ProductReadError('VERIFY_CURVE', 'the EC key names no curve');
@@ -130,7 +137,7 @@ function spkiKey(spki: SubjectPublicKeyInfo, bytes: Uint8Array, validate: boolea
   const point = new Uint8Array(spki.subjectPublicKey);
   uncompressed(curve, point);
   const key: ReadKey = { curve, point, spki: Uint8Array.from(bytes) };
-  if (validate) onCurve(key);
+  if (!(known && sameKey(known, key))) onCurve(key);
   return key;
 }
 
@@ -154,33 +161,32 @@ function onCurve(key: ReadKey): void {
 /** An uncompressed point (0x04 ‖ X ‖ Y) on `curve`, exactly as long as the curve demands, on the curve. */
 export function readPoint(curve: Curve, point: Uint8Array): ReadKey {
   uncompressed(curve, point);
-  const named = new NamedCurve();
-  named.value = CURVE_OID[curve];
-  const spki = new SubjectPublicKeyInfo({
-    algorithm: new AlgorithmIdentifier({ algorithm: ID_EC_PUBLIC_KEY, parameters: AsnConvert.serialize(named) }),
-    subjectPublicKey: Uint8Array.from(point).buffer,
-  });
-  const key: ReadKey = { curve, point: Uint8Array.from(point), spki: new Uint8Array(AsnConvert.serialize(spki)) };
-  onCurve(key);
-  return key;
+  let spki: Uint8Array;
+  try {
+    spki = spkiFromPoint(curve, point);
+  } catch (err) {
+    throw new ProductReadError('VERIFY_KEY_MALFORMED', `not a point on ${curve}`, { cause: err });
+  }
+  return { curve, point: Uint8Array.from(point), spki };
 }
 
 /** The curve whose uncompressed points have this many bytes. */
 export function curveOfPointLength(length: number): Curve | undefined {
-  return length === 65 ? 'P-256' : length === 97 ? 'P-384' : undefined;
+  return CURVES.find((curve) => length === 1 + 2 * COORDINATE_BYTES[curve]);
 }
 
 const PEM = /^-----BEGIN PUBLIC KEY-----\r?\n((?:[A-Za-z0-9+/=]+\r?\n)+)-----END PUBLIC KEY-----(?:\r?\n)?$/;
 
 /**
  * A PEM "PUBLIC KEY" file: exactly one block, nothing before or after it, its
- * base64 canonical, its content a strict DER SubjectPublicKeyInfo.
+ * base64 canonical, its content a strict DER SubjectPublicKeyInfo (validated
+ * unless the same as `known`, as readSpki).
  */
-export function readPemPublicKey(text: string, validate = true): ReadKey {
+export function readPemPublicKey(text: string, known?: EcPublicKey): ReadKey {
   const m = PEM.exec(text);
   if (!m) throw new ProductReadError('VERIFY_DER_MALFORMED', 'not a single PEM PUBLIC KEY block');
   const b64 = (m[1] ?? '').replace(/\r?\n/g, '');
   const der = Buffer.from(b64, 'base64');
   if (der.toString('base64') !== b64) throw new ProductReadError('VERIFY_DER_MALFORMED', 'the PEM block is not canonical base64');
-  return readSpki(der, validate);
+  return readSpki(der, known);
 }

@@ -1,4 +1,4 @@
-import { closeSync, constants, fstatSync, openSync, readdirSync, readSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readdirSync, readSync, type Dirent } from 'node:fs';
 import { VerifyError } from './errors.ts';
 import { join } from 'node:path';
 import type { DeviceRecorder } from './recorder.ts';
@@ -64,7 +64,7 @@ function readBounded(path: string): Buffer | undefined {
  */
 export function readDeviceFiles(dir: string, expected: readonly ExpectedFile[], rec: DeviceRecorder): Map<string, Buffer> {
   const wanted = new Set(expected.map((e) => e.name));
-  const present = unreadable(dir, () => readdirSync(dir, { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const present = entries(dir);
   for (const entry of present) {
     if (wanted.has(entry.name) && entry.isFile()) continue;
     const path = join(dir, entry.name);
@@ -90,6 +90,11 @@ export function readDeviceFiles(dir: string, expected: readonly ExpectedFile[], 
     files.set(name, bytes);
   }
   return files;
+}
+
+/** A directory's entries in name order (readdir's order is the filesystem's): the same products always give the same report. */
+export function entries(dir: string): Dirent[] {
+  return unreadable(dir, () => readdirSync(dir, { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
 /** A directory or file the verifier may not read is a problem of the machine, not a finding about the products. */

@@ -7,9 +7,7 @@
  * whether everything holds. It throws (VerifyError) only when a DIR cannot be
  * verified at all: missing, a file, empty, unreadable.
  */
-import { createHash } from 'node:crypto';
-import { loadTrustStore, colonHex, type ExtraTrust } from '../trust/anchors.ts';
-import type { ReadKey } from './der.ts';
+import { loadTrustStore, colonHex, sha256Hex, type ExtraTrust } from '../trust/anchors.ts';
 import { discover } from './layout.ts';
 import { verifyNitrokey } from './nitrokey.ts';
 import {
@@ -20,6 +18,7 @@ import {
   type DeviceReport,
   type InventoryEntry,
   type KeyReport,
+  ROLES,
   type Role,
   type VerificationReport,
 } from './report.ts';
@@ -50,10 +49,6 @@ export interface VerifyOptions {
   readonly extraTrust?: ExtraTrust;
 }
 
-function spkiSha256(key: ReadKey): string {
-  return createHash('sha256').update(key.spki).digest('hex');
-}
-
 export async function verifyProducts(dirs: readonly string[], options: VerifyOptions = {}): Promise<VerificationReport> {
   const layout = await discover(dirs);
   const trust = await loadTrustStore(options.extraTrust);
@@ -74,16 +69,13 @@ export async function verifyProducts(dirs: readonly string[], options: VerifyOpt
 
   const devices = outcomes.map((o) => deviceReport(o, assigned.get(o), options.inventory !== undefined));
   const all = [...findings, ...devices.flatMap((d) => d.findings)];
-  const anchors = new Map(trust.roots.map((r) => [r.sha256, r]));
-  const usedAnchors = [...new Set(outcomes.flatMap((o) => (o.anchor ? [o.anchor.sha256] : [])))];
+  // The roots the chains end at, each once, in the order devices reach them.
+  const usedAnchors = [...new Set(outcomes.flatMap((o) => (o.anchor ? [o.anchor] : [])))];
   return {
     ok: all.length === 0,
     at: ctx.at.toISOString(),
     directories: [...dirs],
-    trust: usedAnchors.flatMap((sha) => {
-      const r = anchors.get(sha);
-      return r ? [{ source: r.source, subject: r.cert.subject, sha256: colonHex(sha) }] : [];
-    }),
+    trust: usedAnchors.map((r) => ({ source: r.source, subject: r.cert.subject, sha256: colonHex(r.sha256) })),
     inventory: options.inventory ? { title: options.inventory.title, entries: [...options.inventory.hsms] } : undefined,
     devices,
     findings,
@@ -96,13 +88,14 @@ export async function verifyProducts(dirs: readonly string[], options: VerifyOpt
   };
 }
 
+/** A finding about the whole device first, then root, then targets. */
 function roleOrder(role: Role | undefined): number {
-  return role === undefined ? 0 : role === 'root' ? 1 : 2;
+  return role === undefined ? -1 : ROLES.indexOf(role);
 }
 
 function deviceReport(o: DeviceOutcome, entry: InventoryEntry | undefined, withInventory: boolean): DeviceReport {
   const simulated = o.anchor?.source === 'simulated';
-  const keys: KeyReport[] = (['root', 'targets'] as const).map((role) => {
+  const keys: KeyReport[] = ROLES.map((role) => {
     const checks = {} as Record<CheckName, CheckStatus>;
     for (const check of CHECKS) {
       const na = (o.device.kind === 'nitrokey-hsm' && ATTESTATION_CHECKS.includes(check)) || (check === 'inventory' && !withInventory);
@@ -111,7 +104,7 @@ function deviceReport(o: DeviceOutcome, entry: InventoryEntry | undefined, withI
     const key = o.keys.get(role);
     return {
       role,
-      ...(key ? { curve: key.curve, spkiSha256: spkiSha256(key) } : {}),
+      ...(key ? { curve: key.curve, spkiSha256: sha256Hex(key.spki) } : {}),
       ...(o.attestations.has(role) ? { attestation: o.attestations.get(role) } : {}),
       checks,
     };

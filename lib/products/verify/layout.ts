@@ -11,17 +11,18 @@
  * ceremony-products DIR is one ceremony, and the device DIRs given on their
  * own are taken together as one more.
  */
-import { readdir, realpath, stat } from 'node:fs/promises';
+import { realpath, stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
+import { entries } from './device-files.ts';
 import { VerifyError } from './errors.ts';
 import type { DeviceKind, Finding } from './report.ts';
 
 /** A YubiHSM 2 serial as the products name it: 10 digits, 0-padded. */
-export const YUBIHSM_SERIAL = /^\d{10}$/;
+const YUBIHSM_SERIAL = /^\d{10}$/;
 /** A Nitrokey HSM serial: four letters and seven digits (DENK0102947). */
-export const NITROKEY_SERIAL = /^[A-Z]{4}\d{7}$/;
+const NITROKEY_SERIAL = /^[A-Z]{4}\d{7}$/;
 
-export function deviceKindOf(name: string): DeviceKind | undefined {
+function deviceKindOf(name: string): DeviceKind | undefined {
   if (YUBIHSM_SERIAL.test(name)) return 'yubihsm2';
   if (NITROKEY_SERIAL.test(name)) return 'nitrokey-hsm';
   return undefined;
@@ -60,15 +61,6 @@ async function checkDir(dir: string): Promise<void> {
   if (!info.isDirectory()) throw new VerifyError('VERIFY_INPUT_NOT_DIRECTORY', `${dir}: is a file, not a products directory`);
 }
 
-/** A directory's entries in name order (readdir's order is the filesystem's): the same products always give the same report. */
-async function entries(dir: string) {
-  try {
-    return (await readdir(dir, { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  } catch (err) {
-    throw new VerifyError('VERIFY_INPUT_UNREADABLE', `${dir}: cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})`, { cause: err });
-  }
-}
-
 /** Finds the device directories under the DIR arguments. Throws VerifyError for a DIR that cannot be verified at all. */
 export async function discover(dirs: readonly string[]): Promise<Layout> {
   const devices: DeviceDir[] = [];
@@ -92,7 +84,8 @@ export async function discover(dirs: readonly string[]): Promise<Layout> {
     }
     ceremonies.push(products);
     const found: DeviceDir[] = [];
-    for (const entry of await entries(products)) {
+    const listed = entries(products);
+    for (const entry of listed) {
       const path = join(products, entry.name);
       const entryKind = entry.isDirectory() ? deviceKindOf(entry.name) : undefined;
       if (entryKind) {
@@ -110,11 +103,11 @@ export async function discover(dirs: readonly string[]): Promise<Layout> {
     }
     if (found.length === 0) {
       // The published layout is ceremony/DATE/{ceremony-products,images}: point at the right level.
-      const nested = (await entries(products)).some((e) => e.isDirectory() && e.name === 'ceremony-products');
+      const nested = listed.some((e) => e.isDirectory() && e.name === 'ceremony-products');
       const hint = nested ? `; did you mean ${join(products, 'ceremony-products')}?` : '';
       throw new VerifyError('VERIFY_INPUT_EMPTY', `${products}: holds no device directory (named by a 10-digit YubiHSM 2 serial or a Nitrokey HSM serial)${hint}`);
     }
-    found.sort((a, b) => (a.serial < b.serial ? -1 : a.serial > b.serial ? 1 : 0));
+    // In name order, as listed: each serial is its directory's name.
     devices.push(...found);
   }
   return { devices, findings, ceremonies };

@@ -6,29 +6,25 @@
  * a valid point on a named ceremony curve.
  */
 import { basename, join } from 'node:path';
-import { sameBytes } from '../keys.ts';
-import { readPemPublicKey, readPoint, readSpki, type ReadKey } from './der.ts';
+import { readPemPublicKey, readSpki, sameKey, type ReadKey } from './der.ts';
 import { passFiles, readDeviceFiles, type ExpectedFile } from './device-files.ts';
 import type { DeviceDir } from './layout.ts';
 import { DeviceRecorder } from './recorder.ts';
 import { ROLES, type Role } from './report.ts';
 import type { DeviceOutcome } from './outcome.ts';
 
-export function nitrokeyFiles(serial: string): ExpectedFile[] {
+function nitrokeyFiles(serial: string): ExpectedFile[] {
   return ROLES.flatMap((role) => [
     { name: `${serial}_${role}_pubkey.pub`, role },
     { name: `${serial}_${role}_pubkey.pem`, role },
   ]);
 }
 
-function read(path: string, bytes: Buffer | undefined, pem: boolean, rec: DeviceRecorder, role: Role, like?: ReadKey): ReadKey | undefined {
+/** One key file through `reader`; what the reader refuses is a finding. */
+function read(path: string, bytes: Buffer | undefined, rec: DeviceRecorder, role: Role, reader: (bytes: Buffer) => ReadKey): ReadKey | undefined {
   if (!bytes) return undefined;
   try {
-    if (!pem) return readSpki(bytes);
-    // The .pem is compared with the .pub (validated); only a different key needs its own point check.
-    const key = readPemPublicKey(bytes.toString('latin1'), false);
-    if (!(like && key.curve === like.curve && sameBytes(key.point, like.point))) readPoint(key.curve, key.point);
-    return key;
+    return reader(bytes);
   } catch (err) {
     rec.failRead(err, 'key', path, role);
     return undefined;
@@ -44,12 +40,13 @@ export function verifyNitrokey(device: DeviceDir): DeviceOutcome {
   for (const role of ROLES) {
     const pubPath = join(device.dir, `${s}_${role}_pubkey.pub`);
     const pemPath = join(device.dir, `${s}_${role}_pubkey.pem`);
-    const pub = read(pubPath, files.get(`${s}_${role}_pubkey.pub`), false, rec, role);
-    const pem = read(pemPath, files.get(`${s}_${role}_pubkey.pem`), true, rec, role, pub);
+    const pub = read(pubPath, files.get(`${s}_${role}_pubkey.pub`), rec, role, (bytes) => readSpki(bytes));
+    // The .pem is compared with the .pub (validated): only a different key needs its own point check.
+    const pem = read(pemPath, files.get(`${s}_${role}_pubkey.pem`), rec, role, (bytes) => readPemPublicKey(bytes.toString('latin1'), pub));
     if (pub) out.keys.set(role, pub);
     else if (pem) out.keys.set(role, pem);
     if (pub && pem) {
-      if (pub.curve === pem.curve && sameBytes(pub.point, pem.point)) rec.pass('key', role);
+      if (sameKey(pub, pem)) rec.pass('key', role);
       else rec.fail('key', 'VERIFY_PEM_MISMATCH', `not the key of ${basename(pubPath)}`, { role, file: pemPath });
     }
   }

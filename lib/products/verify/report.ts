@@ -4,13 +4,14 @@
  * serialises as is.
  */
 import type { Curve } from '../keys.ts';
+import type { HsmEntry, HsmKind } from '../../runbook/inventory-types.ts';
 import type { VerifyCheckCode } from './errors.ts';
 
 /** The two TUF keys each device generates. */
 export type Role = 'root' | 'targets';
 export const ROLES: readonly Role[] = ['root', 'targets'];
 
-export type DeviceKind = 'yubihsm2' | 'nitrokey-hsm';
+export type DeviceKind = HsmKind;
 
 /** The kinds as people name them. */
 export const KIND_NAME: Readonly<Record<DeviceKind, string>> = { yubihsm2: 'YubiHSM 2', 'nitrokey-hsm': 'Nitrokey HSM' };
@@ -83,12 +84,7 @@ export interface DeviceReport {
 }
 
 /** One HSM the ceremony's inventory lists (the runbook's front matter). */
-export interface InventoryEntry {
-  readonly id: string;
-  readonly kind: DeviceKind;
-  readonly keyType: Curve;
-  readonly serial?: string;
-}
+export type InventoryEntry = HsmEntry;
 
 export interface InventoryReport {
   readonly title?: string;

@@ -14,7 +14,7 @@ import 'reflect-metadata';
 import { createPublicKey, verify, type KeyObject } from 'node:crypto';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import type { X509Certificate } from '@peculiar/x509';
-import type { ReadCertificate } from './der.ts';
+import { sameDer, type ReadCertificate } from './der.ts';
 
 /** The signature algorithms Yubico's chain and the simulator's use, and their ECDSA siblings. */
 const ALGORITHMS: Readonly<Record<string, { hash: string; key: 'rsa' | 'ec' }>> = {
@@ -41,10 +41,6 @@ function issuerKey(issuer: X509Certificate | ReadCertificate): KeyObject | null 
     keys.set(issuer, key);
   }
   return key;
-}
-
-function sameDer(a: unknown, b: unknown): boolean {
-  return Buffer.from(AsnConvert.serialize(a)).equals(Buffer.from(AsnConvert.serialize(b)));
 }
 
 /** True when `issuer`'s key verifies `child`'s signature; false for any failure (unknown algorithm, wrong key type, bad signature). */

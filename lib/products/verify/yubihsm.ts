@@ -15,15 +15,13 @@
  *    provisioning created for its role, and may only sign with ECDSA;
  *  - the attested key is the published key, in both the .pub and the .pem.
  */
-import { AsnConvert } from '@peculiar/asn1-schema';
-import type { Name } from '@peculiar/asn1-x509';
 import type { X509Certificate } from '@peculiar/x509';
 import { basename, join } from 'node:path';
 import { sameBytes } from '../keys.ts';
 import type { TrustCertificate } from '../trust/anchors.ts';
 import { capabilities, capabilityNames } from '../../yubihsm/capabilities.ts';
 import { decodeAttestationValue, ATTESTATION_OID, domainList, firmwareString, ORIGIN, originName, type AttestationField } from '../../yubihsm/attestation.ts';
-import { certificateKey, curveOfPointLength, isCa, readCertificate, readPemPublicKey, readPoint, type ReadCertificate, type ReadKey } from './der.ts';
+import { certificateKey, curveOfPointLength, isCa, readCertificate, readPemPublicKey, readPoint, sameDer, sameKey, type ReadCertificate, type ReadKey } from './der.ts';
 import { readDeviceFiles, passFiles, type ExpectedFile } from './device-files.ts';
 import type { DeviceDir } from './layout.ts';
 import type { DeviceOutcome, VerifyContext } from './outcome.ts';
@@ -37,15 +35,15 @@ import { untrustedText } from '../../untrusted-text.ts';
  * The objects yubihsm-provision creates for the TUF keys (steps 15-17): the
  * root key as object 3, the targets key as object 4, labelled for their role.
  */
-export const CEREMONY_OBJECTS: Readonly<Record<Role, { objectId: number; label: string }>> = {
+const CEREMONY_OBJECTS: Readonly<Record<Role, { objectId: number; label: string }>> = {
   root: { objectId: 3, label: 'tuf-root' },
   targets: { objectId: 4, label: 'tuf-targets' },
 };
 
 /** The only capability the TUF keys are given: signing with ECDSA. */
-export const CEREMONY_CAPABILITIES = capabilities('sign-ecdsa');
+const CEREMONY_CAPABILITIES = capabilities('sign-ecdsa');
 
-export function yubihsmFiles(serial: string): ExpectedFile[] {
+function yubihsmFiles(serial: string): ExpectedFile[] {
   return [
     { name: `${serial}_cert.der` },
     ...ROLES.flatMap((role) => [
@@ -54,10 +52,6 @@ export function yubihsmFiles(serial: string): ExpectedFile[] {
       { name: `${serial}_${role}_pubkey.pem`, role },
     ]),
   ];
-}
-
-function sameName(a: Name, b: Name): boolean {
-  return Buffer.from(AsnConvert.serialize(a)).equals(Buffer.from(AsnConvert.serialize(b)));
 }
 
 /** The critical extensions this verifier processes: basicConstraints (device certificate) and keyUsage. */
@@ -147,16 +141,8 @@ function deviceSerial(device: ReadCertificate, path: string, serial: number, rec
   if (cns.length !== 1 || cns[0] !== expectedCn) {
     rec.fail('serial', 'VERIFY_SERIAL_MISMATCH', `subject is ${name(cert.subject)}, not CN=${expectedCn}`, { file: path });
   }
-  const ext = single(device, 'serial', path, rec);
-  if (ext === undefined) return;
-  let stated: number;
-  try {
-    stated = decodeAttestationValue.serial(ext);
-  } catch (err) {
-    rec.fail('serial', 'VERIFY_ATTESTATION_MALFORMED', (err as Error).message, { file: path });
-    return;
-  }
-  if (stated !== serial) rec.fail('serial', 'VERIFY_SERIAL_MISMATCH', `states serial ${stated}, not ${serial}`, { file: path });
+  const stated = field(device, 'serial', path, rec);
+  if (stated !== undefined && stated !== serial) rec.fail('serial', 'VERIFY_SERIAL_MISMATCH', `states serial ${stated}, not ${serial}`, { file: path });
 }
 
 /** The check column each Yubico extension answers. */
@@ -179,7 +165,8 @@ function single(cert: ReadCertificate, field: AttestationField, path: string, re
   return undefined;
 }
 
-function field<F extends AttestationField>(cert: ReadCertificate, f: F, path: string, rec: DeviceRecorder, role: Role): ReturnType<(typeof decodeAttestationValue)[F]> | undefined {
+/** One Yubico extension, decoded; a missing, repeated or malformed one is recorded. */
+function field<F extends AttestationField>(cert: ReadCertificate, f: F, path: string, rec: DeviceRecorder, role?: Role): ReturnType<(typeof decodeAttestationValue)[F]> | undefined {
   const bytes = single(cert, f, path, rec, role);
   if (bytes === undefined) return undefined;
   try {
@@ -249,7 +236,7 @@ function attestationChain(
   const att = read.cert;
   let ok = true;
   // The issuer name must be the device certificate's subject, byte for byte, as the device writes it.
-  if (!sameName(read.asn.tbsCertificate.issuer, device.asn.tbsCertificate.subject)) {
+  if (!sameDer(read.asn.tbsCertificate.issuer, device.asn.tbsCertificate.subject)) {
     rec.fail('chain', 'VERIFY_CHAIN_ISSUER', `issued by ${name(att.issuer)}, not by the device certificate ${name(device.cert.subject)}`, { role, file: attPath });
     ok = false;
   } else if (!signedBy(read, device)) {
@@ -322,7 +309,6 @@ function publishedKeys(
   role: Role,
   out: DeviceOutcome,
 ): void {
-  const sameKey = (a: ReadKey | undefined, b: ReadKey) => a !== undefined && a.curve === b.curve && sameBytes(a.point, b.point);
   // A published key byte-identical to the attested one (already validated)
   // needs no point check of its own; any other is checked, so that a
   // malformed key is told apart from another valid key.
@@ -341,13 +327,12 @@ function publishedKeys(
   }
   let pemKey: ReadKey | undefined;
   if (pem) {
+    const reference = attested ?? pubKey;
     try {
-      const key = readPemPublicKey(pem.toString('latin1'), false);
-      pemKey = sameKey(attested ?? pubKey, key) ? key : readPoint(key.curve, key.point);
+      pemKey = readPemPublicKey(pem.toString('latin1'), reference);
     } catch (err) {
       rec.failRead(err, 'key', pemPath, role);
     }
-    const reference = attested ?? pubKey;
     if (pemKey && reference && !sameKey(reference, pemKey)) {
       rec.fail('key', 'VERIFY_PEM_MISMATCH', attested ? 'not the key the attestation certifies' : `not the key of ${basename(pubPath)}`, { role, file: pemPath });
     }

@@ -36,7 +36,7 @@ async function makeWritable(path: string): Promise<void> {
 }
 
 /** A temporary directory holding `ceremony-products/`, a writable copy of the PSF products. */
-export async function copyPsf(): Promise<{ root: string; products: string; cleanup: () => Promise<void> }> {
+async function copyPsf(): Promise<{ root: string; products: string; cleanup: () => Promise<void> }> {
   const root = await mkdtemp(join(tmpdir(), 'runbook-verify-'));
   const products = join(root, 'ceremony-products');
   await cp(psfProducts, products, { recursive: true });

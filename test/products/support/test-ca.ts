@@ -19,10 +19,10 @@ import { projectPath } from '../../../lib/paths.ts';
 import { pemFromPoint, type Curve } from '../../../lib/products/keys.ts';
 import { attestationExtensions, deviceSerialExtension, ORIGIN, type YubiHsmAttestation } from '../../../lib/yubihsm/attestation.ts';
 import { capabilities } from '../../../lib/yubihsm/capabilities.ts';
+import { ROLES, type Role } from '../../../lib/products/verify/report.ts';
 
 const { subtle } = webcrypto;
 type Keys = webcrypto.CryptoKeyPair;
-type Role = 'root' | 'targets';
 
 const NOT_BEFORE = new Date('2017-01-01T00:00:00Z');
 const NOT_AFTER = new Date('2071-10-05T00:00:00Z');
@@ -164,7 +164,7 @@ export async function writeYubiHsm(ca: TestCa, products: string, spec: DeviceSpe
   });
   await writeFile(join(dir, `${s}_cert.der`), new Uint8Array(deviceCert.rawData));
   const points = {} as Record<Role, Uint8Array>;
-  for (const role of ['root', 'targets'] as const) {
+  for (const role of ROLES) {
     const keys = await ecKeys(spec.curve);
     const info = { ...ceremonyAttestation(spec.serial, role), ...spec.attest?.[role] };
     const omit = new Set(spec.omit?.[role] ?? []);
@@ -207,7 +207,7 @@ export async function writeNitrokey(products: string, serial: string, curve: Cur
   const dir = join(products, serial);
   await mkdir(dir, { recursive: true });
   const points = {} as Record<Role, Uint8Array>;
-  for (const role of ['root', 'targets'] as const) {
+  for (const role of ROLES) {
     const keys = await ecKeys(curve);
     const point = new Uint8Array(await subtle.exportKey('raw', keys.publicKey));
     points[role] = point;
