@@ -13,10 +13,16 @@
  */
 export function untrustedText(text: string, max = 40): string {
   const cut = text.length > max ? `${text.slice(0, max)}…` : text;
-  // JSON.stringify escapes C0 controls, quotes and backslashes; C1 controls
-  // and the characters that reorder what is shown are escaped here.
-  return JSON.stringify(cut).replace(
-    /[\u007f-\u009f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]/g,
-    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
-  );
+  // JSON.stringify escapes C0 controls, quotes and backslashes.
+  return escapeJsonText(JSON.stringify(cut));
+}
+
+/**
+ * JSON text with the characters a terminal would obey that JSON.stringify
+ * leaves as they are (C1 controls, and the characters that reorder what is
+ * shown) written as \u escapes: the same values for a JSON reader, inert on
+ * a terminal.
+ */
+export function escapeJsonText(json: string): string {
+  return json.replace(/[\u007f-\u009f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }

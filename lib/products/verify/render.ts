@@ -8,7 +8,7 @@
  * shown, not obeyed.
  */
 import { basename, dirname } from 'node:path';
-import { untrustedText } from '../../untrusted-text.ts';
+import { escapeJsonText, untrustedText } from '../../untrusted-text.ts';
 import { CHECKS, KIND_NAME, type CheckName, type CheckStatus, type DeviceReport, type Finding, type VerificationReport } from './report.ts';
 
 /** The widest line the table writes, so that it reads in a 100-column terminal or on a printed page. */
@@ -185,9 +185,5 @@ export function renderTable(report: VerificationReport): string {
  * a JSON reader and keeps a terminal showing the output from obeying them.
  */
 export function renderJson(report: VerificationReport): string {
-  const json = JSON.stringify(report, null, 2).replace(
-    /[\u007f-\u009f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]/g,
-    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
-  );
-  return `${json}\n`;
+  return `${escapeJsonText(JSON.stringify(report, null, 2))}\n`;
 }
