@@ -16,7 +16,7 @@ import { generateCeremonyKeys } from '../lib/pkcs11/generate.ts';
 import { SOFTHSM2 } from '../lib/pkcs11/identity.ts';
 import { DEFAULT_SO_PIN } from '../lib/pkcs11/pins.ts';
 import { DEFAULT_LABEL, provisionToken } from '../lib/pkcs11/provision.ts';
-import type { Curve } from '../lib/products/keys.ts';
+import type { Curve } from '../lib/keys.ts';
 import { writeProduct } from '../lib/products/write.ts';
 import { SoftHsmStore, softhsmModule } from '../test/pkcs11/support/softhsm.ts';
 

@@ -1,6 +1,6 @@
 import type { KeyObject } from 'node:crypto';
 import { p256, p384 } from '@noble/curves/nist.js';
-import type { Curve } from './products/keys.ts';
+import type { Curve } from './keys.ts';
 
 /**
  * ECDSA over a digest somebody else computed: what an HSM does.

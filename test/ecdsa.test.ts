@@ -1,7 +1,7 @@
 import { createHash, generateKeyPairSync, verify } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { derToRaw, privateScalar, rawToDer, signPrehash, verifyPrehash } from '../lib/ecdsa.ts';
-import { ecPublicKey, type Curve } from '../lib/products/keys.ts';
+import { ecPublicKey, type Curve } from '../lib/keys.ts';
 
 const HASH: Record<Curve, string> = { 'P-256': 'sha256', 'P-384': 'sha384' };
 

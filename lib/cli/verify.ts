@@ -5,7 +5,7 @@
  * file, empty; a bad --runbook or --hsm).
  */
 import { Option, type Command } from 'commander';
-import type { Curve } from '../products/keys.ts';
+import type { Curve } from '../keys.ts';
 import type { VerifyInventory } from '../products/verify/index.ts';
 import type { HsmEntry, HsmKind } from '../runbook/inventory-types.ts';
 import type { CliContext } from './context.ts';

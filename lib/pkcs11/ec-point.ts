@@ -1,5 +1,5 @@
 import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
-import { COORDINATE_BYTES, CURVES, type Curve } from '../products/keys.ts';
+import { COORDINATE_BYTES, CURVES, type Curve } from '../keys.ts';
 import { Pkcs11Error } from './errors.ts';
 
 /**

@@ -1,4 +1,4 @@
-import { COORDINATE_BYTES, type Curve } from '../products/keys.ts';
+import { COORDINATE_BYTES, type Curve } from '../keys.ts';
 import { rawToDer } from '../ecdsa.ts';
 import { Pkcs11Error } from './errors.ts';
 

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { ProductsError } from '../products/errors.ts';
-import { pemFromPoint, spkiFromPoint, type Curve } from '../products/keys.ts';
+import { pemFromPoint, spkiFromPoint, type Curve } from '../keys.ts';
 import { refuseExistingProduct, writeProduct } from '../products/write.ts';
 import { curveOfParams, decodeEcPoint } from './ec-point.ts';
 import { Pkcs11Error } from './errors.ts';

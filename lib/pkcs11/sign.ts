@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { CURVE_HASH, keyFromPoint, type Curve } from '../products/keys.ts';
+import { CURVE_HASH, keyFromPoint, type Curve } from '../keys.ts';
 import { curveOfParams, decodeEcPoint } from './ec-point.ts';
 import { verifyPrehash } from '../ecdsa.ts';
 import { derFromRawSignature } from './ecdsa.ts';

@@ -1,4 +1,4 @@
-import type { Curve } from '../products/keys.ts';
+import type { Curve } from '../keys.ts';
 import type { PrivateKeyFlag, PublicKeyFlag } from './templates.ts';
 
 /**

@@ -7,11 +7,9 @@
  * nothing that drags a parser or schema library's declarations in with it:
  * keys.ts brings node:crypto, whose declarations every check loads anyway.
  */
-import type { Curve } from '../products/keys.ts';
+import type { Curve, HsmKind } from '../ceremony.ts';
 
-export type { Curve };
-
-export type HsmKind = 'yubihsm2' | 'nitrokey-hsm';
+export type { Curve, HsmKind };
 
 /** One HSM the ceremony provisions (the front matter's `hsms`). */
 export interface HsmEntry {

@@ -10,7 +10,7 @@
 import matter from 'gray-matter';
 import { LineCounter, isMap, isScalar, parseDocument, type Document, type Node } from 'yaml';
 import { z } from 'zod';
-import { CURVES, type Curve } from '../products/keys.ts';
+import { CURVES, type Curve } from '../keys.ts';
 import type { Inventory } from './inventory-types.ts';
 import { diagnostic, toError, type Diagnostic } from './diagnostics.ts';
 import { readRunbookSource } from './source.ts';

@@ -48,7 +48,7 @@ import { Session, type OpenSessionOptions } from './session/session.ts';
 import { DEFAULT_CONNECTOR_URL, HttpTransport, type HttpTransportOptions } from './transports/http.ts';
 import type { Transport } from './transports/transport.ts';
 import { openUsbTransport, type UsbTransportOptions } from './transports/usb.ts';
-import type { Curve } from '../products/keys.ts';
+import type { Curve } from '../keys.ts';
 
 export type { DeviceInfo, LogEntries, ListObjectsFilter, ObjectEntry, ObjectInfo };
 

@@ -14,7 +14,7 @@ import type { ExpectedToken } from '../../lib/pkcs11/identity.ts';
 import { provisionToken, type ProvisionOptions } from '../../lib/pkcs11/provision.ts';
 import { signPrehash } from '../../lib/pkcs11/sign.ts';
 import { TokenFlag, type KeyPairAttributes, type KeyPairSpec, type Token } from '../../lib/pkcs11/token.ts';
-import { parsePublicKey, sameBytes, type Curve } from '../../lib/products/keys.ts';
+import { parsePublicKey, sameBytes, type Curve } from '../../lib/keys.ts';
 import { START, simulatorBackend, softhsmBackend, type Backend } from './support/backends.ts';
 import { NO_KEYS, expectNoSecret, tokenState, withFault } from './support/inspect.ts';
 import { softhsmAvailable } from './support/require-softhsm.ts';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Pkcs11Error } from '../../lib/pkcs11/errors.ts';
-import { ecPublicKey, parsePublicKey, pemFromPoint, spkiFromPoint } from '../../lib/products/keys.ts';
+import { ecPublicKey, parsePublicKey, pemFromPoint, spkiFromPoint } from '../../lib/keys.ts';
 import { EC_PARAMS, curveOfParams, decodeEcPoint, encodeEcPoint } from '../../lib/pkcs11/ec-point.ts';
 import { psfProducts } from '../support/paths.ts';
 import { malformedEcPoints } from './fixtures/malformed-ec-points.ts';

@@ -9,7 +9,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { pemFromPoint, uncompressedPoint, type Curve } from '../../lib/products/keys.ts';
+import { pemFromPoint, uncompressedPoint, type Curve } from '../../lib/keys.ts';
 import { verifyProducts } from '../../lib/products/verify/index.ts';
 import { writeProduct } from '../../lib/products/write.ts';
 import { YubiHsmClient } from '../../lib/yubihsm/client.ts';

@@ -6,7 +6,7 @@ import 'reflect-metadata';
 import { createHash, verify } from 'node:crypto';
 import { X509Certificate } from '@peculiar/x509';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { CURVE_HASH, keyFromPoint, spkiFromPoint, type Curve } from '../../lib/products/keys.ts';
+import { CURVE_HASH, keyFromPoint, spkiFromPoint, type Curve } from '../../lib/keys.ts';
 import { capabilities } from '../../lib/yubihsm/capabilities.ts';
 import { YubiHsmClient, type YubiHsmSession } from '../../lib/yubihsm/client.ts';
 import { Algorithm } from '../../lib/yubihsm/protocol/algorithms.ts';

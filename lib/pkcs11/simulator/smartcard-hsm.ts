@@ -1,6 +1,6 @@
 import { generateKeyPairSync, randomInt, type KeyObject } from 'node:crypto';
 import { signPrehash } from '../../ecdsa.ts';
-import { ecPublicKey, type Curve } from '../../products/keys.ts';
+import { ecPublicKey, type Curve } from '../../keys.ts';
 import { ckrError } from '../errors.ts';
 import { DEFAULT_SO_PIN, USER_PIN_MAX, USER_PIN_MIN } from '../pins.ts';
 import type { PrivateKeyFlag, PublicKeyFlag } from '../templates.ts';

@@ -14,7 +14,7 @@ import { AsnConvert, AsnProp, AsnPropTypes, AsnType, AsnTypeTypes } from '@pecul
 import { BasicConstraints, Certificate, id_ce_basicConstraints, SubjectPublicKeyInfo } from '@peculiar/asn1-x509';
 import { X509Certificate } from '@peculiar/x509';
 import { createPublicKey } from 'node:crypto';
-import { COORDINATE_BYTES, CURVES, sameBytes, spkiFromPoint, type Curve, type EcPublicKey } from '../keys.ts';
+import { COORDINATE_BYTES, CURVES, sameBytes, spkiFromPoint, type Curve, type EcPublicKey } from '../../keys.ts';
 import { ProductReadError } from './errors.ts';
 
 /** Two parsed ASN.1 values encode to the same DER. */

@@ -4,7 +4,7 @@
  * against the key type it was provisioned with ("Provisioning the YubiHSM
  * 2", step 5; "Provisioning the Nitrokey HSM", step 19).
  */
-import type { Curve } from '../keys.ts';
+import type { Curve } from '../../keys.ts';
 import { LOOSE_DEVICES, type DeviceDir } from './layout.ts';
 import type { DeviceOutcome } from './outcome.ts';
 import { KIND_NAME, ROLES, type Finding, type InventoryEntry } from './report.ts';

@@ -3,7 +3,7 @@
  * table and for `--json`. Plain data (strings, numbers, booleans) so that it
  * serialises as is.
  */
-import type { Curve } from '../keys.ts';
+import type { Curve } from '../../keys.ts';
 import type { HsmEntry, HsmKind } from '../../runbook/inventory-types.ts';
 import type { VerifyCheckCode } from './errors.ts';
 

@@ -3,7 +3,7 @@
  * under two roles, two devices or two ceremonies means products were copied
  * or a key was imported, whatever the attestations say.
  */
-import type { EcPublicKey } from '../keys.ts';
+import type { EcPublicKey } from '../../keys.ts';
 import type { DeviceOutcome } from './outcome.ts';
 import type { Role } from './report.ts';
 

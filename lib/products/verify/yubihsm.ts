@@ -17,7 +17,7 @@
  */
 import type { X509Certificate } from '@peculiar/x509';
 import { basename, join } from 'node:path';
-import { sameBytes } from '../keys.ts';
+import { sameBytes } from '../../keys.ts';
 import type { TrustCertificate } from '../trust/anchors.ts';
 import { capabilities, capabilityNames } from '../../yubihsm/capabilities.ts';
 import { decodeAttestationValue, ATTESTATION_OID, domainList, firmwareString, ORIGIN, originName, type AttestationField } from '../../yubihsm/attestation.ts';

@@ -1,4 +1,4 @@
-import type { Curve } from '../../products/keys.ts';
+import type { Curve } from '../../keys.ts';
 
 /**
  * Algorithm identifiers (one byte on the wire). Yubico, "Algorithms"

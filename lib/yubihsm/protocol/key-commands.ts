@@ -6,7 +6,7 @@
 import { DER } from '@noble/curves/abstract/weierstrass.js';
 import { decodeCapabilities, encodeCapabilities, type Capabilities } from '../capabilities.ts';
 import { YubiHsmError } from '../errors.ts';
-import { COORDINATE_BYTES } from '../../products/keys.ts';
+import { COORDINATE_BYTES } from '../../keys.ts';
 import { KEY_BYTES } from '../session/scp03.ts';
 import { Algorithm, curveOfAlgorithm } from './algorithms.ts';
 import { Reader, requestReader, Writer } from './bytes.ts';

@@ -30,7 +30,7 @@ import { decodeLabel, ObjectOrigin, ObjectType } from '../protocol/objects.ts';
 import { LOG_CAPACITY, type AuditLog } from './audit-log.ts';
 import { issueAttestation } from './attestation-issuer.ts';
 import { signPrehash } from '../../ecdsa.ts';
-import { ecPublicKey } from '../../products/keys.ts';
+import { ecPublicKey } from '../../keys.ts';
 import { refuse } from './errors.ts';
 import { objectLength, type ObjectStore, type StoredObject } from './object-store.ts';
 import type { Session } from './sessions.ts';

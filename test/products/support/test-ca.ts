@@ -16,7 +16,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as x509 from '@peculiar/x509';
 import { projectPath } from '../../../lib/paths.ts';
-import { pemFromPoint, type Curve } from '../../../lib/products/keys.ts';
+import { pemFromPoint, type Curve } from '../../../lib/keys.ts';
 import { attestationExtensions, deviceSerialExtension, ORIGIN, type YubiHsmAttestation } from '../../../lib/yubihsm/attestation.ts';
 import { capabilities } from '../../../lib/yubihsm/capabilities.ts';
 import { ROLES, type Role } from '../../../lib/products/verify/report.ts';

@@ -12,7 +12,7 @@ import { X509Certificate } from '@peculiar/x509';
 import { describe, expect, it } from 'vitest';
 import { decodeAttestation } from '../../../lib/yubihsm/attestation.ts';
 import { capabilities } from '../../../lib/yubihsm/capabilities.ts';
-import { keyFromPoint, type Curve } from '../../../lib/products/keys.ts';
+import { keyFromPoint, type Curve } from '../../../lib/keys.ts';
 import { simulatedCa, SIMULATED_CA_DIR } from '../../../lib/yubihsm/simulator/index.ts';
 import { ALG, CMD, ERR, TYPE, device, errorOf, generateData, open, putAuthKeyData, tryOpen, u16 } from './raw-host.ts';
 

@@ -2,8 +2,8 @@ import { generateKeyPairSync } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parsePublicKey, pemFromPoint, spkiFromPoint, uncompressedPoint } from '../../lib/products/keys.ts';
-import { psfProducts } from '../support/paths.ts';
+import { parsePublicKey, pemFromPoint, spkiFromPoint, uncompressedPoint } from '../lib/keys.ts';
+import { psfProducts } from './support/paths.ts';
 
 const yubi = (serial: string, file: string) => readFile(join(psfProducts, serial, `${serial}_${file}`));
 

@@ -1,5 +1,10 @@
+/**
+ * EC public keys on the ceremony's curves, and their encodings: the raw point
+ * a YubiHSM 2 returns, the uncompressed point, DER SubjectPublicKeyInfo and
+ * PEM. Below the device libraries and the products, which all use them.
+ */
 import { createPublicKey, type KeyObject } from 'node:crypto';
-import { ProductsError } from './errors.ts';
+import { KeyError } from './key-errors.ts';
 
 /** The curves the ceremony generates keys on (PEP 458 root and targets keys). */
 export type Curve = 'P-256' | 'P-384';
@@ -27,7 +32,7 @@ export function uncompressedPoint(curve: Curve, raw: Uint8Array): Uint8Array {
   const n = COORDINATE_BYTES[curve];
   if (raw.length === 2 * n) return Uint8Array.of(0x04, ...raw);
   if (raw.length === 2 * n + 1 && raw[0] === 0x04) return Uint8Array.from(raw);
-  throw new ProductsError('KEY_MALFORMED', `a ${curve} point has ${2 * n + 1} bytes (or ${2 * n} without the 0x04 prefix), not ${raw.length}`);
+  throw new KeyError('KEY_MALFORMED', `a ${curve} point has ${2 * n + 1} bytes (or ${2 * n} without the 0x04 prefix), not ${raw.length}`);
 }
 
 /** A public key object from an uncompressed point; rejects points not on the curve. */
@@ -45,7 +50,7 @@ export function keyFromPoint(curve: Curve, raw: Uint8Array): KeyObject {
       format: 'jwk',
     });
   } catch (err) {
-    throw new ProductsError('KEY_MALFORMED', `the ${curve} point is not on the curve`, { cause: err });
+    throw new KeyError('KEY_MALFORMED', `the ${curve} point is not on the curve`, { cause: err });
   }
 }
 
@@ -68,7 +73,7 @@ export function parsePublicKey(input: Uint8Array | string): EcPublicKey {
         ? createPublicKey({ key: input, format: 'pem' })
         : createPublicKey({ key: Buffer.from(input), format: 'der', type: 'spki' });
   } catch (err) {
-    throw new ProductsError('KEY_MALFORMED', 'not a public key in SubjectPublicKeyInfo form', { cause: err });
+    throw new KeyError('KEY_MALFORMED', 'not a public key in SubjectPublicKeyInfo form', { cause: err });
   }
   return ecPublicKey(key);
 }
@@ -76,10 +81,10 @@ export function parsePublicKey(input: Uint8Array | string): EcPublicKey {
 /** The curve and uncompressed point of an EC public key object. */
 export function ecPublicKey(key: KeyObject): EcPublicKey {
   const jwk = key.export({ format: 'jwk' });
-  if (jwk.kty !== 'EC') throw new ProductsError('KEY_CURVE_UNSUPPORTED', `not an EC key (${String(jwk.kty)})`);
+  if (jwk.kty !== 'EC') throw new KeyError('KEY_CURVE_UNSUPPORTED', `not an EC key (${String(jwk.kty)})`);
   const curve = jwk.crv;
   if (curve !== 'P-256' && curve !== 'P-384') {
-    throw new ProductsError('KEY_CURVE_UNSUPPORTED', `curve ${String(curve)} is not used by the ceremony (P-256 or P-384)`);
+    throw new KeyError('KEY_CURVE_UNSUPPORTED', `curve ${String(curve)} is not used by the ceremony (P-256 or P-384)`);
   }
   const x = Buffer.from(jwk.x ?? '', 'base64url');
   const y = Buffer.from(jwk.y ?? '', 'base64url');
