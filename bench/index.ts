@@ -11,6 +11,7 @@ const AREAS = {
   yubihsm: () => import('./yubihsm.ts'),
   pkcs11: () => import('./pkcs11.ts'),
   verify: () => import('./verify.ts'),
+  rehearse: () => import('./rehearse.ts'),
 } as const satisfies Record<string, () => Promise<{ run(): Promise<void> }>>;
 
 type Area = keyof typeof AREAS;

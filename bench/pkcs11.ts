@@ -11,17 +11,21 @@ import { existsSync, mkdtempSync, rmSync, statfsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { NITROKEY, PRODUCT_FILES, ROLES } from '../lib/ceremony.ts';
 import { openPkcs11Token } from '../lib/pkcs11/driver.ts';
-import { generateCeremonyKeys } from '../lib/pkcs11/generate.ts';
+import { generateKeyPairs, type KeyPairRequest } from '../lib/pkcs11/generate.ts';
 import { SOFTHSM2 } from '../lib/pkcs11/identity.ts';
-import { DEFAULT_SO_PIN } from '../lib/pkcs11/pins.ts';
-import { DEFAULT_LABEL, provisionToken } from '../lib/pkcs11/provision.ts';
+import { provisionToken } from '../lib/pkcs11/provision.ts';
+import { SoftHsmShelf, findSoftHsmModule } from '../lib/pkcs11/softhsm.ts';
 import type { Curve } from '../lib/keys.ts';
 import { writeProduct } from '../lib/products/write.ts';
-import { SoftHsmStore, softhsmModule } from '../test/pkcs11/support/softhsm.ts';
 
 const RUNS = 7;
-const PINS = { soPin: DEFAULT_SO_PIN, userPin: '648219', newSoPin: '0f1e2d3c4b5a6978', newUserPin: 'tuf-2020' } as const;
+const PINS = { soPin: NITROKEY.factorySoPin, userPin: '648219', newSoPin: '0f1e2d3c4b5a6978', newUserPin: 'tuf-2020' } as const;
+/** The label a new Nitrokey HSM (and a SoftHSM2 token made by SoftHsmShelf.create) shows. */
+const FRESH_LABEL = 'SmartCard-HSM';
+const LABEL = NITROKEY.tokenLabel;
+const KEYS: KeyPairRequest[] = ROLES.map((role) => ({ role, id: Uint8Array.of(NITROKEY.keys[role].id), label: NITROKEY.keys[role].label }));
 /** pkcs11-tool processes in the PSF runbook's sequence (3 to provision, 2 per key), and openssl ones (1 per key). */
 const TOOL_PROCESSES = { 'pkcs11-tool': 7, openssl: 2 } as const;
 
@@ -45,52 +49,64 @@ function ms(started: bigint): number {
   return Number(process.hrtime.bigint() - started) / 1e6;
 }
 
+/** A shelf under `root` holding one new token, inserted, with the factory PINs. */
+async function oneToken(module: string, root: string): Promise<SoftHsmShelf> {
+  const shelf = new SoftHsmShelf(mkdtempSync(join(root, 'runbook-softhsm-')), { module, soPin: PINS.soPin, userPin: PINS.userPin }).use();
+  await shelf.create('hsm');
+  await shelf.insert('hsm');
+  return shelf;
+}
+
 async function inProcess(module: string, curve: Curve, root: string): Promise<number> {
-  const store = new SoftHsmStore(module, root);
+  const shelf = await oneToken(module, root);
   try {
-    store.initToken({ label: 'ceremony', soPin: PINS.soPin, userPin: PINS.userPin });
-    store.use();
     const started = process.hrtime.bigint();
     const token = await openPkcs11Token({ module });
     try {
-      await provisionToken(token, { soPin: PINS.soPin, newSoPin: PINS.newSoPin, userPin: PINS.newUserPin, expect: SOFTHSM2 });
-      await generateCeremonyKeys(token, { userPin: PINS.newUserPin, curve, productsDir: join(store.dir, 'products'), expect: SOFTHSM2 });
+      await provisionToken(token, { soPin: PINS.soPin, newSoPin: PINS.newSoPin, userPin: PINS.newUserPin, label: LABEL, expect: SOFTHSM2 });
+      const { serial, keys } = await generateKeyPairs(token, { userPin: PINS.newUserPin, curve, keys: KEYS, expect: SOFTHSM2 });
+      // Publishing, as the ceremony's step does with each key: create-exclusive, synced.
+      for (const role of ROLES) {
+        const key = keys.find((k) => k.role === role);
+        if (!key) throw new Error(`generateKeyPairs returned no ${role} key`);
+        await writeProduct(join(shelf.dir, 'products', PRODUCT_FILES.publicKey(serial, role)), key.spki);
+        await writeProduct(join(shelf.dir, 'products', PRODUCT_FILES.pem(serial, role)), key.pem);
+      }
     } finally {
       await token.close();
     }
     return ms(started);
   } finally {
-    store.remove();
+    rmSync(shelf.dir, { recursive: true, force: true });
   }
 }
 
-function withTools(module: string, curve: Curve, root: string): number {
-  const store = new SoftHsmStore(module, root);
+async function withTools(module: string, curve: Curve, root: string): Promise<number> {
+  const shelf = await oneToken(module, root);
   try {
-    store.initToken({ label: 'ceremony', soPin: PINS.soPin, userPin: PINS.userPin });
-    const env = { ...process.env, SOFTHSM2_CONF: store.conf, SO_PIN: PINS.soPin, NEW_SO_PIN: PINS.newSoPin, USER_PIN: PINS.newUserPin };
+    const env = { ...process.env, SOFTHSM2_CONF: shelf.conf, SO_PIN: PINS.soPin, NEW_SO_PIN: PINS.newSoPin, USER_PIN: PINS.newUserPin };
     const run = (cmd: string, args: string[]) => execFileSync(cmd, args, { env, stdio: 'pipe' });
     const p11 = (args: string[]) => run('pkcs11-tool', ['--module', module, '--token-label', ...args]);
     const keyType = curve === 'P-256' ? 'EC:prime256v1' : 'EC:secp384r1';
     const started = process.hrtime.bigint();
     // nitrohsm-provision: re-initialize, new SO PIN, user PIN.
-    p11(['ceremony', '--init-token', '--so-pin', 'env:SO_PIN', '--label', DEFAULT_LABEL]);
-    p11([DEFAULT_LABEL, '--login', '--login-type', 'so', '--so-pin', 'env:SO_PIN', '--change-pin', '--new-pin', 'env:NEW_SO_PIN']);
-    p11([DEFAULT_LABEL, '--login', '--login-type', 'so', '--so-pin', 'env:NEW_SO_PIN', '--init-pin', '--new-pin', 'env:USER_PIN']);
+    p11([FRESH_LABEL, '--init-token', '--so-pin', 'env:SO_PIN', '--label', LABEL]);
+    p11([LABEL, '--login', '--login-type', 'so', '--so-pin', 'env:SO_PIN', '--change-pin', '--new-pin', 'env:NEW_SO_PIN']);
+    p11([LABEL, '--login', '--login-type', 'so', '--so-pin', 'env:NEW_SO_PIN', '--init-pin', '--new-pin', 'env:USER_PIN']);
     // generate-nitrohsm-keys: per key, generate, read the public key, convert it.
     for (const [id, label] of [['12', 'root'], ['13', 'targets']] as const) {
-      const pub = join(store.dir, `SERIAL_${label}_pubkey.pub`);
-      p11([DEFAULT_LABEL, '--login', '--pin', 'env:USER_PIN', '--keypairgen', '--key-type', keyType, '--id', id, '--label', label]);
-      p11([DEFAULT_LABEL, '--read-object', '--type', 'pubkey', '--id', id, '-o', pub]);
-      run('openssl', ['ec', '-inform', 'DER', '-pubin', '-in', pub, '-out', join(store.dir, `SERIAL_${label}_pubkey.pem`)]);
+      const pub = join(shelf.dir, `SERIAL_${label}_pubkey.pub`);
+      p11([LABEL, '--login', '--pin', 'env:USER_PIN', '--keypairgen', '--key-type', keyType, '--id', id, '--label', label]);
+      p11([LABEL, '--read-object', '--type', 'pubkey', '--id', id, '-o', pub]);
+      run('openssl', ['ec', '-inform', 'DER', '-pubin', '-in', pub, '-out', join(shelf.dir, `SERIAL_${label}_pubkey.pem`)]);
     }
     return ms(started);
   } finally {
-    store.remove();
+    rmSync(shelf.dir, { recursive: true, force: true });
   }
 }
 
-/** Writing the four products as generateCeremonyKeys does: create-exclusive, synced, folder synced (writeProduct). */
+/** Writing the four products as the in-process side does: create-exclusive, synced, folder synced (writeProduct). */
 async function productWrites(root: string): Promise<number> {
   const dir = mkdtempSync(join(root, 'runbook-bench-products-'));
   try {
@@ -110,11 +126,10 @@ async function productWrites(root: string): Promise<number> {
 }
 
 /** What the tool side pays before doing any work: starting each process, loading the module, C_Initialize, C_Finalize. */
-function startUps(module: string, root: string): number {
-  const store = new SoftHsmStore(module, root);
+async function startUps(module: string, root: string): Promise<number> {
+  const shelf = await oneToken(module, root);
   try {
-    store.initToken({ label: 'ceremony', soPin: PINS.soPin, userPin: PINS.userPin });
-    const env = { ...process.env, SOFTHSM2_CONF: store.conf };
+    const env = { ...process.env, SOFTHSM2_CONF: shelf.conf };
     const once = (cmd: string, args: string[]) => {
       const started = process.hrtime.bigint();
       execFileSync(cmd, args, { env, stdio: 'pipe' });
@@ -124,7 +139,7 @@ function startUps(module: string, root: string): number {
     const openssl = median(Array.from({ length: RUNS }, () => once('openssl', ['version'])));
     return TOOL_PROCESSES['pkcs11-tool'] * tool + TOOL_PROCESSES.openssl * openssl;
   } finally {
-    store.remove();
+    rmSync(shelf.dir, { recursive: true, force: true });
   }
 }
 
@@ -144,7 +159,7 @@ function onPath(tool: string): boolean {
 }
 
 export async function run(): Promise<void> {
-  const module = softhsmModule;
+  const module = findSoftHsmModule();
   const missing = [module ? '' : 'SoftHSM2', ...['pkcs11-tool', 'openssl'].filter((t) => !onPath(t))].filter(Boolean);
   // P-256 only: pkcs11-tool 0.23 with OpenSSL 3 cannot --read-object a P-384
   // public key ("cannot create EVP_PKEY"), so the PSF runbook's P-384 path cannot be
@@ -160,14 +175,14 @@ export async function run(): Promise<void> {
   for (const { where, root } of stores()) {
     // One warm-up of each, so that neither side pays for cold caches.
     await inProcess(module, curve, root);
-    withTools(module, curve, root);
+    await withTools(module, curve, root);
     const ours: number[] = [];
     const tools: number[] = [];
     for (let i = 0; i < RUNS; i++) {
       ours.push(await inProcess(module, curve, root));
-      tools.push(withTools(module, curve, root));
+      tools.push(await withTools(module, curve, root));
     }
-    rows.push({ where, ours: median(ours), tools: median(tools), floor: startUps(module, root), products: await productWrites(root) });
+    rows.push({ where, ours: median(ours), tools: median(tools), floor: await startUps(module, root), products: await productWrites(root) });
   }
   const memory = rows.find((r) => r.where.startsWith('in memory'));
   for (const row of rows) {

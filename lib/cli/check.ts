@@ -9,14 +9,29 @@ import type { CliContext } from './context.ts';
 export function register(program: Command, ctx: CliContext): void {
   program
     .command('check')
-    .description('check a runbook: format, front matter, GO TO targets and parameters, reachability, ids, and a type-check of its code blocks')
+    .description('check a runbook: format, front matter, GO TO targets and parameters, reachability, ids, a type-check of its code blocks, and a rehearsal comparing its documented output and files with what the code does')
     .argument('[file]', 'the runbook', 'RUNBOOK.md')
     .option('--json', 'print the findings as JSON')
     .option('--no-typecheck', 'skip the TypeScript type-check of code blocks')
-    .action(async (file: string, options: { json?: boolean; typecheck: boolean }) => {
+    .option('--no-rehearse', 'skip the rehearsal on simulated HSMs that compares documented output and files with what the code does')
+    .option('--pkcs11-module <path>', 'rehearse with SoftHSM2 tokens for the Nitrokey HSMs, through this module')
+    .action(async (file: string, options: { json?: boolean; typecheck: boolean; rehearse: boolean; pkcs11Module?: string }) => {
       const { checkRunbook } = await import('../runbook/check/index.ts');
       const { formatDiagnostic } = await import('../runbook/diagnostics.ts');
-      const { runbook, diagnostics } = await checkRunbook(file, { typecheck: options.typecheck });
+      const { CEREMONY_API_MODULE } = await import('../../steps/index.ts');
+      const checkers = [];
+      if (options.rehearse) {
+        const { rehearsalChecker } = await import('../../steps/rehearsal/checker.ts');
+        checkers.push(rehearsalChecker(options.pkcs11Module === undefined ? {} : { pkcs11Module: options.pkcs11Module }));
+      }
+      // Blocks are checked against the ceremony's API (steps/api.ts): the
+      // engine's context with the ceremony's steps.
+      const { runbook, diagnostics } = await checkRunbook(file, {
+        typecheck: options.typecheck,
+        apiModule: CEREMONY_API_MODULE,
+        checkers,
+        staticFindingsStop: true,
+      });
       if (options.json) {
         ctx.stdout.write(`${JSON.stringify({ file, ok: diagnostics.length === 0, diagnostics }, null, 2)}\n`);
       } else {

@@ -10,6 +10,7 @@ import * as listCommand from './list.ts';
 import * as runCommand from './run.ts';
 import * as verifyCommand from './verify.ts';
 import * as simulateCommand from './simulate.ts';
+import * as rehearseCommand from './rehearse.ts';
 // commands:end
 
 const COMMANDS: CommandModule[] = [
@@ -18,6 +19,7 @@ const COMMANDS: CommandModule[] = [
   listCommand,
   digestCommand,
   runCommand,
+  rehearseCommand,
   verifyCommand,
   simulateCommand,
   // registry:end

@@ -1,11 +1,17 @@
 /**
- * `runbook simulate yubihsm [--port P] [--serial N] [--ca-cert-out FILE]`:
+ * `runbook simulate yubihsm [--port P] [--serial N] [--state DIR] [--ca-cert-out FILE]`:
  * serves a simulated YubiHSM 2 on loopback through the yubihsm-connector HTTP
  * API, for rehearsals and for third-party tools (yubihsm-shell
  * `--connector http://127.0.0.1:P`). Runs until SIGINT or SIGTERM.
  *
- * `--ca-cert-out` writes the SIMULATED root CA certificate (never over an
- * existing file) so that `openssl verify` can check simulated attestations.
+ * `--state` keeps the device in a directory (its identity, and its objects
+ * with their keys, options and audit log), so a later run with the same
+ * serial is the same device, with the keys provisioned before.
+ *
+ * `--ca-cert-out` writes the SIMULATED root and sub-CA certificates, one
+ * PEM file (never over an existing file), so that a third party can check an
+ * attestation with what the simulator hands out:
+ * `openssl verify -CAfile FILE -untrusted device.pem attestation.pem`.
  */
 import { Option, type Command } from 'commander';
 import type { CliContext } from './context.ts';
@@ -27,6 +33,7 @@ export interface SimulateOptions {
   port: number;
   serial: number;
   caCertOut?: string;
+  state?: string;
 }
 
 /** Resolves at the first SIGINT or SIGTERM. */
@@ -43,16 +50,17 @@ function untilSignal(): Promise<NodeJS.Signals> {
 }
 
 export async function simulateYubiHsm(options: SimulateOptions, ctx: CliContext, stopped: Promise<unknown> = untilSignal()): Promise<void> {
-  const { SimulatedYubiHsm, ConnectorServer, simulatedRootPem, simulatedCa } = await import('../yubihsm/simulator/index.ts');
+  const { SimulatedYubiHsm, ConnectorServer, simulatedCaBundlePem, simulatedCa } = await import('../yubihsm/simulator/index.ts');
   if (options.caCertOut) {
     const { writeProduct } = await import('../products/write.ts');
-    await writeProduct(options.caCertOut, simulatedRootPem());
+    await writeProduct(options.caCertOut, simulatedCaBundlePem());
     const fingerprint = Buffer.from(await simulatedCa().root.getThumbprint('SHA-256')).toString('hex');
-    ctx.stdout.write(`simulated root CA certificate written to ${options.caCertOut} (SHA-256 ${fingerprint})\n`);
+    ctx.stdout.write(`simulated root and sub-CA certificates written to ${options.caCertOut} (root SHA-256 ${fingerprint})\n`);
   }
-  const device = await SimulatedYubiHsm.create({ serial: options.serial });
+  const device = await SimulatedYubiHsm.create({ serial: options.serial, ...(options.state === undefined ? {} : { stateDir: options.state }) });
   const server = await ConnectorServer.start(device, { port: options.port });
   ctx.stdout.write(`simulated YubiHSM 2, serial ${String(device.serial).padStart(10, '0')}, at ${server.url}\n`);
+  if (options.state !== undefined) ctx.stdout.write(`its state is kept in ${options.state}\n`);
   ctx.stdout.write('its attestations chain to the SIMULATED root CA, not to Yubico; stop with Ctrl-C\n');
   try {
     await stopped;
@@ -71,7 +79,8 @@ export function register(program: Command, ctx: CliContext): void {
     .description('serve a simulated YubiHSM 2 on 127.0.0.1 through the yubihsm-connector HTTP API')
     .addOption(new Option('--port <port>', 'TCP port (0 picks a free one)').argParser(integer('--port', 65535)).default(DEFAULT_PORT))
     .addOption(new Option('--serial <serial>', 'the device serial number').argParser(integer('--serial', 0xffff_ffff)).default(7550054))
-    .addOption(new Option('--ca-cert-out <file>', 'write the simulated root CA certificate (PEM) here; never overwrites'))
+    .addOption(new Option('--state <dir>', 'keep the device (identity, keys, options, audit log) in this directory across runs'))
+    .addOption(new Option('--ca-cert-out <file>', 'write the simulated root and sub-CA certificates (PEM) here, for openssl verify -CAfile; never overwrites'))
     .action(async (options: SimulateOptions) => {
       await simulateYubiHsm(options, ctx);
     });

@@ -28,10 +28,18 @@ export type Pkcs11ErrorCode =
   | 'PKCS11_TOKEN_DANGEROUS_STATE'
   /** The token disappeared while the library was re-initialized after C_InitToken. */
   | 'PKCS11_TOKEN_LOST'
+  /** A SoftHSM2 shelf token name is not 1–64 of [A-Za-z0-9._-] without a leading dot (softhsm.ts). */
+  | 'PKCS11_SHELF_NAME_INVALID'
+  /** A SoftHSM2 shelf already has a token of that name. */
+  | 'PKCS11_SHELF_NAME_TAKEN'
+  /** A SoftHSM2 shelf has no token of that name, inserted or not. */
+  | 'PKCS11_SHELF_TOKEN_UNKNOWN'
   /** A PIN does not have the format the device requires (checked before it reaches the device). */
   | 'PKCS11_PIN_FORMAT'
   /** A label is longer than the 32 bytes CK_TOKEN_INFO holds. */
   | 'PKCS11_LABEL_FORMAT'
+  /** The key pairs asked for cannot be made as asked (none, an id or role twice, an empty id, an unprintable label); checked before the token is touched. */
+  | 'PKCS11_KEY_REQUEST_INVALID'
   /** A key with this CKA_ID is already on the token: keys are never overwritten. */
   | 'PKCS11_KEY_EXISTS'
   /** No key with this CKA_ID (or only half of a pair) is on the token. */

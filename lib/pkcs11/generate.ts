@@ -1,123 +1,97 @@
-import { join } from 'node:path';
-import { ProductsError } from '../products/errors.ts';
 import { pemFromPoint, spkiFromPoint, type Curve } from '../keys.ts';
-import { refuseExistingProduct, writeProduct } from '../products/write.ts';
 import { curveOfParams, decodeEcPoint } from './ec-point.ts';
 import { Pkcs11Error } from './errors.ts';
 import { NITROKEY_HSM, checkIdentity, checkSafeState, type ExpectedToken } from './identity.ts';
 import { checkUserPin } from './pins.ts';
 import { PRIVATE_KEY_FLAGS, PUBLIC_KEY_FLAGS, attributeName, type PrivateKeyFlag, type PublicKeyFlag } from './templates.ts';
-import { idHex, type KeyPairAttributes, type Token } from './token.ts';
+import { idHex, type KeyPairAttributes, type ObjectClass, type Token } from './token.ts';
 import { untrustedText } from '../untrusted-text.ts';
 import { checkSerial } from './untrusted.ts';
 
 /**
- * "Provisioning the Nitrokey HSM", steps 19–22 (the PSF runbook's
- * generate-nitrohsm-keys): generate the TUF root and targets key pairs on the
- * token and publish their public keys as ceremony products.
+ * Generates EC key pairs on a token and hands back their public keys: what
+ * the PSF runbook's generate-nitrohsm-keys did with `pkcs11-tool --keypairgen`
+ * and `--read-object`, in process. Which keys (CKA_ID, CKA_LABEL) is the
+ * caller's to say; publishing the public keys is the caller's too. This
+ * module writes no file.
  */
 
-export type KeyRole = 'root' | 'targets';
-
-export interface CeremonyKey {
-  readonly role: KeyRole;
-  /** CKA_ID. The PSF runbook passed `--id 12` and `--id 13` to pkcs11-tool, which reads ids as hex. */
+/** One key pair to make. */
+export interface KeyPairRequest {
+  /** The caller's name for the key (e.g. a TUF role); only echoed back and used in messages. */
+  readonly role: string;
+  /** CKA_ID of both halves. `pkcs11-tool --id 12` is Uint8Array.of(0x12): it reads ids as hex. */
   readonly id: Uint8Array;
-  /** CKA_LABEL, as the PSF runbook's `--label`. */
+  /** CKA_LABEL of both halves. */
   readonly label: string;
 }
 
-export const CEREMONY_KEYS: readonly CeremonyKey[] = [
-  { role: 'root', id: Uint8Array.of(0x12), label: 'root' },
-  { role: 'targets', id: Uint8Array.of(0x13), label: 'targets' },
-];
-
-export interface GenerateOptions {
-  /** The user PIN set during provisioning (step 21). */
+export interface GenerateKeyPairsOptions {
+  /** The user PIN; a wrong one fails with PKCS11_CKR_PIN_INCORRECT and the token's count of tries moves (see pin-tries.ts). */
   readonly userPin: string;
-  /** Step 19: P-256 (`--type p256`) or P-384 (`--type p384`), from the HSM inventory. */
   readonly curve: Curve;
-  /** The ceremony-products folder; files go to `<dir>/<serial>/`. */
-  readonly productsDir: string;
+  /** The pairs to make, in this order. Their ids must be distinct, and none may be on the token yet. */
+  readonly keys: readonly KeyPairRequest[];
+  /** What the token must report itself to be; default: a Nitrokey HSM through OpenSC. */
   readonly expect?: ExpectedToken;
 }
 
-export interface GeneratedKey extends CeremonyKey {
+/** A generated pair, read back from the token and checked. */
+export interface GeneratedKeyPair {
+  readonly role: string;
+  readonly id: Uint8Array;
+  readonly label: string;
   readonly curve: Curve;
-  /** DER SubjectPublicKeyInfo, the `.pub` product. */
+  /** The uncompressed public point 0x04 ‖ X ‖ Y, as CKA_EC_POINT holds it. */
+  readonly point: Uint8Array;
+  /** DER SubjectPublicKeyInfo of the public key (what `pkcs11-tool --read-object --type pubkey` wrote). */
   readonly spki: Uint8Array;
-  /** The same key in PEM, the `.pem` product. */
+  /** The same key in PEM (what `openssl ec -pubin` wrote). */
   readonly pem: string;
-  readonly files: { readonly pub: string; readonly pem: string };
 }
 
-export interface GenerateResult {
+export interface GenerateKeyPairsResult {
+  /** The token's serial, checked to be one that can name files (untrusted.ts). */
   readonly serial: string;
-  readonly keys: readonly GeneratedKey[];
+  readonly keys: GeneratedKeyPair[];
 }
 
-/** Step 22: the product files, `<serial>/<serial>_<role>_pubkey.{pub,pem}`. */
-export function productPaths(productsDir: string, serial: string, role: KeyRole): { pub: string; pem: string } {
-  const base = join(productsDir, serial, `${serial}_${role}_pubkey`);
-  return { pub: `${base}.pub`, pem: `${base}.pem` };
-}
-
-export async function generateCeremonyKeys(token: Token, options: GenerateOptions): Promise<GenerateResult> {
+export async function generateKeyPairs(token: Token, options: GenerateKeyPairsOptions): Promise<GenerateKeyPairsResult> {
   checkUserPin(options.userPin);
+  checkRequests(options.keys);
   const info = await token.info();
   checkIdentity(info, options.expect ?? NITROKEY_HSM, token.description);
   // A wrong PIN now could lock the user PIN: refuse a token already on its final try.
   checkSafeState(info, token.description);
   const serial = checkSerial(info.serial, token.description);
 
-  // The PSF runbook refused to overwrite an existing product. We check before
-  // generating anything, so a refusal leaves the token untouched.
-  const planned = CEREMONY_KEYS.map((key) => ({ key, files: productPaths(options.productsDir, serial, key.role) }));
-  for (const { files } of planned) {
-    await refuseExistingProduct(files.pub);
-    await refuseExistingProduct(files.pem);
-  }
-
+  // C_Login (§5.6). A wrong PIN fails here with PKCS11_CKR_PIN_INCORRECT,
+  // before anything is made; the driver closes the session it opened, so the
+  // token's info() shows the new count of tries straight away.
   await token.login('user', options.userPin);
   try {
-    // Keys are never overwritten either: any object already holding one of our ids stops us.
-    const present = await describeTokenKeys(token);
+    // Keys are never overwritten: any object already holding one of the
+    // requested ids stops us before anything is generated. Private keys are
+    // CKA_PRIVATE objects (§4.4), which only a user session sees: this is
+    // why the check comes after the login.
+    const present = await describeTokenKeys(token, options.keys);
     if (present.length > 0) {
       throw new Pkcs11Error(
         'PKCS11_KEY_EXISTS',
-        `${token.description} already holds ${present.join(' and ')} under the ceremony's key ids ${CEREMONY_KEYS.map((k) => idHex(k.id)).join(' and ')}; ` +
+        `${token.description} already holds ${present.join(' and ')} under the key ids ${options.keys.map((k) => idHex(k.id)).join(' and ')}; ` +
           'keys are never overwritten, and nothing was generated',
         { onToken: present },
       );
     }
 
-    const generated: GeneratedKey[] = [];
-    for (const { key, files } of planned) {
+    const generated: GeneratedKeyPair[] = [];
+    for (const key of options.keys) {
       try {
         await token.generateKeyPair({ curve: options.curve, id: key.id, label: key.label });
-        generated.push(await exportKey(token, key, options.curve, files));
+        generated.push(await readBack(token, key, options.curve));
       } catch (err) {
-        throw await incomplete(token, err, `generating the ${key.label} key (id ${idHex(key.id)})`);
+        throw await incomplete(token, options.keys, err, `generating the ${untrustedText(key.label)} key (id ${idHex(key.id)})`);
       }
-    }
-
-    // Both pairs exist and check out: publish, all or nothing reported.
-    const written: string[] = [];
-    try {
-      for (const key of generated) {
-        await writeProduct(key.files.pub, key.spki);
-        written.push(key.files.pub);
-        await writeProduct(key.files.pem, key.pem);
-        written.push(key.files.pem);
-      }
-    } catch (err) {
-      const code = err instanceof ProductsError ? err.code : 'PRODUCT_WRITE_FAILED';
-      throw new ProductsError(
-        code,
-        `${(err as Error).message}; the root and targets keys exist on ${token.description}, ` +
-          `and ${written.length ? `only ${written.join(', ')} were written` : 'no product was written'}`,
-        { cause: err },
-      );
     }
     return { serial, keys: generated };
   } finally {
@@ -125,27 +99,64 @@ export async function generateCeremonyKeys(token: Token, options: GenerateOption
   }
 }
 
-/** Reads back one generated pair, checks it is what the ceremony asked for, and encodes its public key. */
-async function exportKey(token: Token, key: CeremonyKey, curve: Curve, files: { pub: string; pem: string }): Promise<GeneratedKey> {
+/**
+ * The requests must name distinct, non-empty ids (a second pair under an id
+ * would make signing by id ambiguous) and printable labels (tools show them),
+ * and there must be at least one. Checked before the token is touched.
+ */
+function checkRequests(keys: readonly KeyPairRequest[]): void {
+  const refuse = (why: string) => new Pkcs11Error('PKCS11_KEY_REQUEST_INVALID', `key pairs to generate: ${why}; nothing was generated`);
+  if (keys.length === 0) throw refuse('none requested');
+  const ids = new Set<string>();
+  const roles = new Set<string>();
+  for (const key of keys) {
+    if (key.id.length === 0) throw refuse(`the ${untrustedText(key.role)} key has an empty CKA_ID`);
+    const hex = idHex(key.id);
+    if (ids.has(hex)) throw refuse(`id ${hex} is requested twice`);
+    ids.add(hex);
+    if (roles.has(key.role)) throw refuse(`role ${untrustedText(key.role)} is requested twice`);
+    roles.add(key.role);
+    if (key.label === '' || [...key.label].some(unprintable)) {
+      throw refuse(`the label ${untrustedText(key.label)} of key ${hex} is empty or holds a control or bidirectional formatting character`);
+    }
+  }
+}
+
+/** C0 and C1 controls and bidirectional formatting characters: what a terminal or a viewer would act on. */
+function unprintable(c: string): boolean {
+  return c < ' ' || (c >= '\u007f' && c <= '\u009f') || (c >= '\u202a' && c <= '\u202e') || (c >= '\u2066' && c <= '\u2069');
+}
+
+/** Reads back one generated pair, checks it is what was asked for, and encodes its public key. */
+async function readBack(token: Token, key: KeyPairRequest, curve: Curve): Promise<GeneratedKeyPair> {
   const attributes = await token.keyAttributes(key.id);
   const wrong = unexpectedAttributes(attributes, key.label);
   if (wrong.length > 0) {
-    throw new Pkcs11Error('PKCS11_KEY_ATTRIBUTES', `the ${key.label} key on ${token.description} came out with ${wrong.join(', ')}`);
+    throw new Pkcs11Error('PKCS11_KEY_ATTRIBUTES', `the ${untrustedText(key.label)} key on ${token.description} came out with ${wrong.join(', ')}`);
   }
   const object = await token.publicKey(key.id);
   const onCurve = curveOfParams(object.ecParams);
   if (onCurve !== curve) {
-    throw new Pkcs11Error('PKCS11_KEY_ATTRIBUTES', `the ${key.label} key on ${token.description} is on ${onCurve}, not ${curve}`);
+    throw new Pkcs11Error('PKCS11_KEY_ATTRIBUTES', `the ${untrustedText(key.label)} key on ${token.description} is on ${onCurve}, not ${curve}`);
   }
   // The PSF runbook's `pkcs11-tool --read-object --type pubkey` + `openssl ec -pubin`, in process.
+  // spkiFromPoint refuses a point that is not on the curve.
   const point = decodeEcPoint(curve, object.ecPoint);
-  return { ...key, curve, spki: spkiFromPoint(curve, point), pem: pemFromPoint(curve, point), files };
+  return {
+    role: key.role,
+    id: Uint8Array.from(key.id),
+    label: key.label,
+    curve,
+    point,
+    spki: spkiFromPoint(curve, point),
+    pem: pemFromPoint(curve, point),
+  };
 }
 
 /**
- * How a generated pair differs from what the ceremony asked for: any flag of
- * the templates the token did not honour, or a label it did not keep. Empty
- * when the pair is as asked.
+ * How a generated pair differs from the templates (templates.ts): any flag
+ * the token did not honour, or a label it did not keep. Empty when the pair
+ * is as asked.
  */
 export function unexpectedAttributes(a: KeyPairAttributes, label: string): string[] {
   const wrong: string[] = [];
@@ -161,10 +172,15 @@ export function unexpectedAttributes(a: KeyPairAttributes, label: string): strin
   return wrong;
 }
 
-/** A key generation stopped part-way: say exactly which ceremony keys are on the token now. */
-async function incomplete(token: Token, err: unknown, doing: string): Promise<Pkcs11Error> {
-  const onToken = await describeTokenKeys(token).catch(() => undefined);
-  const state = onToken === undefined ? 'what is on the token could not be read back' : onToken.length ? `on the token now: ${onToken.join(', ')}` : 'no ceremony key is on the token';
+/** A key generation stopped part-way: say exactly which of the requested keys are on the token now. */
+async function incomplete(token: Token, keys: readonly KeyPairRequest[], err: unknown, doing: string): Promise<Pkcs11Error> {
+  const onToken = await describeTokenKeys(token, keys).catch(() => undefined);
+  const state =
+    onToken === undefined
+      ? 'what is on the token could not be read back'
+      : onToken.length
+        ? `on the token now: ${onToken.join(', ')}`
+        : 'none of the requested keys is on the token';
   const ckr = err instanceof Pkcs11Error ? err.ckr : undefined;
   const why = err instanceof Error ? err.message : String(err);
   return new Pkcs11Error('PKCS11_KEYGEN_INCOMPLETE', `${doing} failed (${why}); ${state}; re-provision the token before trying again`, {
@@ -174,11 +190,14 @@ async function incomplete(token: Token, err: unknown, doing: string): Promise<Pk
   });
 }
 
-/** "root (public-key, private-key)" for each ceremony id that has objects on the token. */
-async function describeTokenKeys(token: Token): Promise<string[]> {
+/** Classes in the order messages name them; C_FindObjects returns objects in no particular order (§5.7). */
+const CLASS_ORDER: readonly ObjectClass[] = ['public-key', 'private-key', 'other'];
+
+/** "root (public-key, private-key)" for each requested id that has objects on the token (labels as requested, not as the token says). */
+async function describeTokenKeys(token: Token, keys: readonly KeyPairRequest[]): Promise<string[]> {
   const found: string[] = [];
-  for (const key of CEREMONY_KEYS) {
-    const classes = await token.objectsWithId(key.id);
+  for (const key of keys) {
+    const classes = [...(await token.objectsWithId(key.id))].sort((a, b) => CLASS_ORDER.indexOf(a) - CLASS_ORDER.indexOf(b));
     if (classes.length) found.push(`${key.label} (${classes.join(', ')})`);
   }
   return found;

@@ -7,9 +7,6 @@ import { Pkcs11Error } from './errors.ts';
  * are the device's rules. Messages describe the rule, never the value typed.
  */
 
-/** The factory SO PIN of a SmartCard-HSM ("Provisioning the Nitrokey HSM", step 1.1). */
-export const DEFAULT_SO_PIN = '3537363231383830';
-
 /**
  * The SO PIN is the device's 8-byte initialization code written as exactly 16
  * hexadecimal digits (OpenSC encodes it two digits to a byte; the PSF runbook's

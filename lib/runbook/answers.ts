@@ -6,7 +6,7 @@
  *     answers:
  *       prepare-the-environment.3/condition: no      # an IF asked of the operator
  *       "*\/done": done                                # every step performed by hand
- *       yubihsm.password/auth-key-password:           # one answer per HSM
+ *       "yubihsm.*\/password":                         # one answer per HSM
  *         hsm=YubiHSM2-1: rehearsal-password-1
  *         hsm=YubiHSM2-2: rehearsal-password-2
  *         "*": rehearsal-password
@@ -302,7 +302,8 @@ export class ScriptedPromptSource implements PromptSource {
       throw new ExecuteError('PROMPT_ANSWER_INVALID', `${entry.at}: prompt ${request.id} needs a string`);
     }
     if (request.pattern && !matchesWhole(request.pattern, entry.value)) {
-      throw new ExecuteError('PROMPT_ANSWER_INVALID', `${entry.at}: the answer to prompt ${request.id} must match ${request.pattern.source}`);
+      const wanted = request.description ?? `an answer matching ${request.pattern.source}`;
+      throw new ExecuteError('PROMPT_ANSWER_INVALID', `${entry.at}: the answer to prompt ${request.id} does not fit: ${wanted}`);
     }
     return ({ value: entry.value, origin: 'answers-file' });
   }

@@ -17,7 +17,10 @@
  * product, and stop (END).
  */
 
+import type { Secret } from '../secret.ts';
 import type { HsmEntry, Inventory } from './inventory-types.ts';
+
+export type { Secret };
 
 export type { Curve, HsmEntry, HsmKind, Inventory } from './inventory-types.ts';
 
@@ -59,6 +62,8 @@ export interface SecretOptions extends PromptOptions {
    * new password and PIN ("enter", then "re-enter").
    */
   readonly confirm?: boolean;
+  /** The second prompt's words when `confirm` is set, e.g. `Re-enter your NEW user PIN`. */
+  readonly again?: string;
 }
 
 export interface InputOptions extends PromptOptions {
@@ -69,6 +74,11 @@ export interface InputOptions extends PromptOptions {
    * YubiHSM 2 serial number); the operator is asked again until it does.
    */
   readonly pattern?: RegExp;
+  /**
+   * What a valid answer looks like, in words, shown when one does not match
+   * `pattern`: "a YubiHSM 2 serial is 1 to 10 digits".
+   */
+  readonly description?: string;
 }
 
 /** One choice offered by `choose`. */
@@ -100,15 +110,17 @@ export interface RunbookValues {
   bytes(key: string): Uint8Array;
 }
 
-/**
- * Ceremony steps (steps/): the operations that drive HSMs (provision a
- * YubiHSM 2, generate Nitrokey HSM keys, …). The step modules add their
- * members to this interface; the executor is given the implementation.
- */
-// eslint-disable-next-line @typescript-eslint/no-empty-object-type
-export interface CeremonySteps {}
+/** A runbook without ceremony steps: `ctx.steps` offers nothing. */
+export type NoSteps = Readonly<Record<never, never>>;
 
-export interface RunbookContext {
+/**
+ * The context of a block. `Steps` is what `ctx.steps` offers: the operations
+ * that drive HSMs, which the engine knows nothing about. The ceremony's
+ * blocks are checked against steps/api.ts, which fills it in with the
+ * ceremony's steps (provision a YubiHSM 2, generate Nitrokey HSM keys, …);
+ * the executor is given their implementation.
+ */
+export interface RunbookContext<Steps extends object = NoSteps> {
   /** The ceremony's parameters from the front matter. */
   readonly inventory: Inventory;
   /** The parameters of the current section call (same object as `params`). */
@@ -122,7 +134,7 @@ export interface RunbookContext {
    */
   readonly hsm: HsmEntry;
   /** Ceremony steps that drive HSMs. */
-  readonly steps: CeremonySteps;
+  readonly steps: Steps;
   /** Values carried between steps. */
   readonly values: RunbookValues;
   /** Where ceremony products are written (the PSF runbook's `ceremony-products/`). */
@@ -132,8 +144,12 @@ export interface RunbookContext {
 
   /** A yes/no question to the operator. */
   confirm(question: string, options?: ConfirmOptions): Promise<boolean>;
-  /** A password or PIN, typed masked; never shown, logged or recorded. */
-  secret(prompt: string, options?: SecretOptions): Promise<string>;
+  /**
+   * A password or PIN, typed masked; never shown, logged or recorded. The
+   * answer is a Secret: it prints as `[secret]`, and only steps/ unwraps it
+   * to hand it to a device.
+   */
+  secret(prompt: string, options?: SecretOptions): Promise<Secret>;
   /** A line of text typed by the operator, e.g. a serial number read off a device. */
   input(prompt: string, options?: InputOptions): Promise<string>;
   /** One of a fixed set of choices. */
@@ -143,6 +159,12 @@ export interface RunbookContext {
    * dynamic check compares it with the output documented under the step.
    */
   say(text: string): void;
+  /**
+   * Tells the operator something that depends on what just happened (a
+   * device refused a PIN; type it again): shown and recorded like `say`, but
+   * not part of the step's documented output.
+   */
+  note(text: string): void;
   /**
    * Writes a ceremony product under `productsDir`, create-exclusive and
    * atomically (never overwriting), and returns its absolute path.

@@ -10,8 +10,8 @@
 import { createHash } from 'node:crypto';
 import { realpath } from 'node:fs/promises';
 import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
+import { Secret } from '../secret.ts';
 import type {
-  CeremonySteps,
   Choice,
   ConfirmOptions,
   HsmEntry,
@@ -58,7 +58,8 @@ export interface ContextOptions {
   readonly prompts: PromptSource;
   readonly events: EventBus;
   readonly productsDir: string;
-  readonly steps: CeremonySteps;
+  /** Makes what `ctx.steps` offers, once, on first use: the ceremony's steps bound to this context. */
+  readonly steps: (ctx: RunbookContext<object>) => object;
   readonly signal: AbortSignal;
   /** Writes a product create-exclusive and atomically (lib/products/write.ts). */
   readonly writeProduct: (path: string, data: Uint8Array | string) => Promise<void>;
@@ -67,8 +68,11 @@ export interface ContextOptions {
 }
 
 /** The executor's handle on the context: where the run is. */
-export class RunContext implements RunbookContext {
+export class RunContext implements RunbookContext<object> {
   readonly #options: ContextOptions;
+  #steps: object | undefined;
+  /** Every secret handed to a block, wiped when the run ends. */
+  readonly #secrets: Secret[] = [];
   #frame: Frame | undefined;
   #step: StepInfo | undefined;
   readonly values: RunbookValues;
@@ -137,8 +141,14 @@ export class RunContext implements RunbookContext {
     return hsm;
   }
 
-  get steps(): CeremonySteps {
-    return this.#options.steps;
+  get steps(): object {
+    this.#steps ??= this.#options.steps(this);
+    return this.#steps;
+  }
+
+  /** Overwrites every secret typed during the run (at its end, whatever the outcome). */
+  wipeSecrets(): void {
+    for (const secret of this.#secrets.splice(0)) secret.wipe();
   }
 
   get productsDir(): string {
@@ -156,11 +166,20 @@ export class RunContext implements RunbookContext {
     );
   }
 
-  secret(prompt: string, options: SecretOptions = {}): Promise<string> {
+  async secret(prompt: string, options: SecretOptions = {}): Promise<Secret> {
     const id = this.#promptId(prompt, options);
-    return this.ask('secret', id, prompt, (scope) =>
-      this.#options.prompts.secret({ id, message: prompt, scope, confirm: options.confirm ?? false }),
+    const value = await this.ask('secret', id, prompt, (scope) =>
+      this.#options.prompts.secret({
+        id,
+        message: prompt,
+        scope,
+        confirm: options.confirm ?? false,
+        ...(options.again === undefined ? {} : { again: options.again }),
+      }),
     );
+    const secret = Secret.of(value);
+    this.#secrets.push(secret);
+    return secret;
   }
 
   input(prompt: string, options: InputOptions = {}): Promise<string> {
@@ -172,6 +191,7 @@ export class RunContext implements RunbookContext {
         scope,
         ...(options.default === undefined ? {} : { default: options.default }),
         ...(options.pattern === undefined ? {} : { pattern: options.pattern }),
+        ...(options.description === undefined ? {} : { description: options.description }),
       }),
     );
   }
@@ -187,6 +207,10 @@ export class RunContext implements RunbookContext {
     // Synchronous for the block's convenience; a failing observer is rethrown
     // when the executor flushes at the end of the step.
     this.#options.events.emit({ type: 'output', step: this.step.id, call: this.frame.call, text }).catch(() => undefined);
+  }
+
+  note(text: string): void {
+    this.#options.events.emit({ type: 'note', step: this.step.id, call: this.frame.call, text }).catch(() => undefined);
   }
 
   async writeProduct(relativePath: string, data: Uint8Array | string): Promise<string> {

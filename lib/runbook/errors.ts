@@ -88,7 +88,16 @@ export type FormatCode =
   /** A `ts` block that does not parse. */
   | 'CODE_SYNTAX'
   /** A `ts` block that does not type-check against lib/runbook/api.ts. */
-  | 'CODE_TYPE';
+  | 'CODE_TYPE'
+  // ---- The dynamic check: the runbook rehearsed against simulated HSMs.
+  /** A step printed something other than the `{output}` documented under it. */
+  | 'OUTPUT_MISMATCH'
+  /** A file a `{files}` block lists was not there after its step. */
+  | 'FILES_MISSING'
+  /** The rehearsal stopped at this step. */
+  | 'REHEARSAL_FAILED'
+  /** The rehearsal's products do not verify. */
+  | 'REHEARSAL_PRODUCTS_INVALID';
 
 /** Every code, for tables and for tests that must cover them all. */
 export const FORMAT_CODES = [
@@ -98,6 +107,7 @@ export const FORMAT_CODES = [
   'GOTO_MALFORMED', 'GOTO_TARGET_MISSING', 'GOTO_PARAM_MALFORMED', 'GOTO_PARAM_MISSING', 'GOTO_PARAM_UNKNOWN', 'GOTO_HSM_UNKNOWN', 'GOTO_CYCLE',
   'BLOCK_OUTSIDE_STEP', 'BLOCK_ID_MISSING', 'BLOCK_ROLE_MISSING', 'BLOCK_EXTRA', 'WHEN_OUTSIDE_IF', 'ID_DUPLICATE', 'ATTR_MALFORMED', 'ATTR_UNKNOWN',
   'FENCE_UNTERMINATED', 'PLACEHOLDER_MALFORMED', 'CODE_SYNTAX', 'CODE_TYPE',
+  'OUTPUT_MISMATCH', 'FILES_MISSING', 'REHEARSAL_FAILED', 'REHEARSAL_PRODUCTS_INVALID',
 ] as const satisfies readonly FormatCode[];
 
 // Fails to compile when a code is added to the union but not to the list.

@@ -82,6 +82,10 @@ export type RunEventBody =
     })
   /** Text shown to the operator by a block (`ctx.say`): the step's printed output. */
   | (StepRef & { readonly type: 'output'; readonly text: string })
+  /** Something the operator is told that is not the step's documented output (ctx.note). */
+  | (StepRef & { readonly type: 'note'; readonly text: string })
+  /** A step's `{files}` block held: every file it lists is present. */
+  | (StepRef & { readonly type: 'files.checked'; readonly files: number })
   | (StepRef & { readonly type: 'product.written'; readonly path: string; readonly sha256: string; readonly bytes: number })
   | (Partial<StepRef> & { readonly type: 'warning'; readonly code: WarningCode; readonly message: string })
   | {

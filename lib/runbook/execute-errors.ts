@@ -19,6 +19,8 @@ export type ExecuteErrorCode =
   | 'STEP_STALLED'
   /** The operator reported that a step performed by hand failed. */
   | 'STEP_REPORTED_FAILED'
+  /** A file the step's `{files}` block lists is not in the products directory after the step. */
+  | 'FILES_MISSING'
   /** A block called `ctx.abort(reason)`. */
   | 'RUN_ABORTED'
   /** The run was interrupted (its signal aborted) between or during steps. */

@@ -23,16 +23,18 @@
  * DANGER banners: factory resets) run only after the operator confirms that
  * very step.
  */
-import type { CeremonySteps } from './api.ts';
+import type { Inventory, RunbookContext } from './api.ts';
 import { BlockExitRefused, BlockStalled, guardBlock } from './block-guard.ts';
 import { compileRunbook, type CompiledBlock } from './compile.ts';
 import { EndOfRunbook, RunContext, type Frame } from './context.ts';
 import { EventBus, type RunObserver } from './events.ts';
 import { ExecuteError } from './execute-errors.ts';
 import { allSteps, findSection, type CodeBlock, type GoTo, type Runbook, type Section, type Step } from './model.ts';
-import type { PromptSource } from './prompts.ts';
+import type { AnswerOrigin, PromptSource } from './prompts.ts';
 import { Redactor } from './redact.ts';
 import { isRunbookError } from '../errors.ts';
+import { join, relative, sep } from 'node:path';
+import { matchFiles } from './expected.ts';
 
 export interface ExecuteOptions {
   readonly runbook: Runbook;
@@ -40,8 +42,11 @@ export interface ExecuteOptions {
   /** Where products are written; normally the inventory's `products`, resolved against the runbook's directory. */
   readonly productsDir: string;
   readonly observers?: readonly RunObserver[];
-  /** Ceremony steps offered to blocks as `ctx.steps`. */
-  readonly steps?: CeremonySteps;
+  /**
+   * Makes the ceremony steps offered to blocks as `ctx.steps`, bound to the
+   * run's context (steps/ for the PSF ceremony). Called once, on first use.
+   */
+  readonly steps?: (ctx: RunbookContext<object>) => object;
   /**
    * Start at this step id instead of the beginning: earlier steps are passed
    * over (not performed), following GO TOs so that the step is reached with
@@ -60,6 +65,15 @@ export interface ExecuteOptions {
    * code that ran, and witnesses can compare it with the pinned one.
    */
   readonly digest?: string;
+  /**
+   * Perform this one section, called with these parameters, instead of the
+   * runbook's entry: a device's section on its own, outside a full ceremony
+   * (`runbook yubihsm provision` re-provisions one YubiHSM 2 through the
+   * runbook's own "Provisioning the YubiHSM 2").
+   */
+  readonly section?: { readonly slug: string; readonly params: Readonly<Record<string, string>> };
+  /** The inventory the run uses instead of the front matter's (a device given on the command line). */
+  readonly inventory?: Inventory;
 }
 
 export interface RunResult {
@@ -126,11 +140,11 @@ class Run {
     const writeProduct =
       this.#options.writeProduct ?? (async (path: string, data: Uint8Array | string) => (await import('../products/write.ts')).writeProduct(path, data));
     this.#ctx = new RunContext({
-      inventory: runbook.frontMatter,
+      inventory: this.#options.inventory ?? runbook.frontMatter,
       prompts: this.#options.prompts,
       events: this.#bus,
       productsDir: this.#options.productsDir,
-      steps: this.#options.steps ?? {},
+      steps: this.#options.steps ?? (() => ({})),
       signal: this.#abort.signal,
       writeProduct,
       redactor: this.#redactor,
@@ -147,8 +161,15 @@ class Run {
     try {
       let outcome: RunResult['outcome'] = 'completed';
       try {
-        const entry = runbook.entry === undefined ? undefined : findSection(runbook, runbook.entry);
-        if (entry) await this.#call(entry, {}, undefined);
+        const only = this.#options.section;
+        if (only) {
+          const section = findSection(runbook, only.slug);
+          if (!section) throw new ExecuteError('GOTO_UNKNOWN_SECTION', `${runbook.file}: no heading has the anchor #${only.slug}`);
+          await this.#call(section, only.params, undefined);
+        } else {
+          const entry = runbook.entry === undefined ? undefined : findSection(runbook, runbook.entry);
+          if (entry) await this.#call(entry, {}, undefined);
+        }
       } catch (err) {
         if (!(err instanceof EndOfRunbook)) throw err;
         outcome = 'ended';
@@ -167,6 +188,7 @@ class Run {
       throw err;
     } finally {
       outer?.removeEventListener('abort', onAbort);
+      this.#ctx.wipeSecrets();
     }
   }
 
@@ -279,12 +301,38 @@ class Run {
     }
   }
 
-  /** A DO's or a held IF's action: its block or the operator's hands, then its sub-steps, then its GO TO. */
+  /** A DO's or a held IF's action: its block or the operator's hands, its file list checked, then its sub-steps, then its GO TO. */
   async #action(step: Step): Promise<void> {
     if (step.code) await this.#run(step, step.code);
     else if (step.manual !== undefined) await this.#byHand(step, step.manual);
+    if (step.files.length > 0) await this.#checkFiles(step);
     await this.#steps(step.substeps);
     await this.#goto(step);
+  }
+
+  /**
+   * The step's `{files}` blocks against the disk (the PSF runbook's "check
+   * for the following files"): every listed path must exist, placeholders
+   * bound to the run's values (`{{serial}}`). Paths that start with the
+   * front matter's `products` directory name are looked up in the run's
+   * products directory, wherever `--products` put it.
+   */
+  async #checkFiles(step: Step): Promise<void> {
+    const productsName = this.#options.runbook.frontMatter.products.replace(/\/+$/, '');
+    const present = (await listFiles(this.#options.productsDir)).map((f) => `${productsName}/${f}`);
+    const known = this.#ctx.known();
+    for (const block of step.files) {
+      const result = matchFiles(block.text, present, known);
+      if (!result.ok) {
+        const at = block.position;
+        throw new ExecuteError(
+          'FILES_MISSING',
+          `${at.file}:${at.line}: step ${step.id}: ${result.missing.length === 1 ? 'this file is' : 'these files are'} not in ${this.#options.productsDir}: ${result.missing.join(', ')}`,
+          { step: step.id, at },
+        );
+      }
+      await this.#bus.emit({ type: 'files.checked', step: step.id, call: this.#ctx.frame.call, files: normalizedLines(block.text).length });
+    }
   }
 
   async #goto(step: Step): Promise<void> {
@@ -319,7 +367,7 @@ class Run {
     }
     const question = conditionQuestion(step);
     const id = `${step.id}/condition`;
-    let origin: 'operator' | 'answers-file' = 'operator';
+    let origin: AnswerOrigin = 'operator';
     const holds = await this.#ctx.ask('confirm', id, question, async (scope) => {
       const answer = await this.#options.prompts.confirm({ id, message: question, scope });
       origin = answer.origin;
@@ -409,6 +457,25 @@ function shown(err: unknown): string {
   } catch {
     return `a thrown ${typeof err} that cannot be shown as text`;
   }
+}
+
+/** Every regular file below `dir`, as `/`-separated paths relative to it; none when it does not exist. */
+async function listFiles(dir: string): Promise<string[]> {
+  const { readdir } = await import('node:fs/promises');
+  let entries;
+  try {
+    entries = await readdir(dir, { recursive: true, withFileTypes: true });
+  } catch {
+    return [];
+  }
+  return entries
+    .filter((e) => e.isFile())
+    .map((e) => relative(dir, join(e.parentPath, e.name)).split(sep).join('/'))
+    .sort();
+}
+
+function normalizedLines(text: string): string[] {
+  return text.split(/\r?\n/).filter((l) => l.trim() !== '');
 }
 
 function depthOf(frame: Frame): number {

@@ -193,7 +193,9 @@ class Parser {
     const blocks = this.stepBlocks(fences, kind, `${slug}.${ordinal}`);
     // Without code or sub-steps to carry it out, the operator performs the
     // instruction by hand.
-    const manual = instruction !== undefined && !blocks.code && substeps.length === 0 && !ends ? instruction : undefined;
+    // A step whose only work is a file list is checked against the disk, not confirmed.
+    const manual =
+      instruction !== undefined && !blocks.code && substeps.length === 0 && !ends && blocks.files.length === 0 ? instruction : undefined;
     // Optional parts are assigned rather than spread in: one step per list
     // item makes this the parser's hottest allocation, and a process's first
     // parse runs it before the engine has optimised anything. Absent parts

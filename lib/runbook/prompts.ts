@@ -35,19 +35,27 @@ export interface ConfirmRequest extends PromptBase {
 export interface SecretRequest extends PromptBase {
   /** Ask twice and require equal entries (the PSF runbook's "re-enter"). */
   readonly confirm: boolean;
+  /** The second prompt's words; default `Re-enter: <message>`. */
+  readonly again?: string;
 }
 
 export interface InputRequest extends PromptBase {
   readonly default?: string;
   readonly pattern?: RegExp;
+  /** A valid answer in words, for the message when one does not match `pattern`. */
+  readonly description?: string;
 }
 
 export interface SelectRequest extends PromptBase {
   readonly choices: readonly { readonly value: string; readonly label: string }[];
 }
 
-/** Who gave an answer: the operator at the terminal, or an answers file. */
-export type AnswerOrigin = 'operator' | 'answers-file';
+/**
+ * Who gave an answer: the operator at the terminal, an answers file, or a
+ * rehearsal answering for the operator (simulated devices' serials,
+ * passwords and PINs made up for the run and never shown).
+ */
+export type AnswerOrigin = 'operator' | 'answers-file' | 'rehearsal';
 
 export interface Answered<T> {
   readonly value: T;
@@ -131,7 +139,7 @@ export class InteractivePromptSource implements PromptSource {
     for (let attempt = 1; ; attempt++) {
       const first = await ask(request.message);
       if (!request.confirm) return { value: first, origin: 'operator' };
-      const second = await ask(`Re-enter: ${request.message}`);
+      const second = await ask(request.again ?? `Re-enter: ${request.message}`);
       if (first === second) return { value: first, origin: 'operator' };
       if (attempt >= SECRET_ATTEMPTS) {
         throw new ExecuteError('PROMPT_SECRET_MISMATCH', `prompt ${request.id}: the two entries differed ${attempt} times`);
@@ -148,7 +156,7 @@ export class InteractivePromptSource implements PromptSource {
         {
           message: request.message,
           ...(request.default === undefined ? {} : { default: request.default }),
-          ...(pattern ? { validate: (v: string) => matchesWhole(pattern, v) || `must match ${pattern.source}` } : {}),
+          ...(pattern ? { validate: (v: string) => matchesWhole(pattern, v) || (request.description ?? `must match ${pattern.source}`) } : {}),
         },
         this.#context,
       ),

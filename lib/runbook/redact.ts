@@ -8,9 +8,18 @@
  * block that encodes one (hex, base64) is not caught, which a review of the
  * block must.
  */
+import { SECRET_TEXT } from '../secret.ts';
 import type { RunEventBody } from './events.ts';
 
-export const REDACTED = '[secret]';
+export const REDACTED = SECRET_TEXT;
+
+/** Letters and digits: a secret next to one of these is part of a longer word, not the secret itself. */
+const WORD = '[\\p{L}\\p{N}]';
+
+function wholeWord(secret: string): RegExp {
+  const escaped = secret.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+  return new RegExp(`(?<!${WORD})${escaped}(?!${WORD})`, 'gu');
+}
 
 export class Redactor {
   /** Longest first, so a secret that contains another is replaced whole. */
@@ -22,10 +31,19 @@ export class Redactor {
     this.#secrets = [...this.#secrets, secret].sort((a, b) => b.length - a.length);
   }
 
-  /** `text` with every secret replaced by REDACTED. */
+  /**
+   * `text` with every secret replaced by REDACTED, where it stands as a
+   * whole: not inside a longer run of letters and digits. Replacing a PIN
+   * `55` inside the serial 0007550054 would mangle the serial and, worse,
+   * show the PIN's place in it to everyone watching: redaction must never
+   * become an oracle for what was typed.
+   */
   text(text: string): string {
     let out = text;
-    for (const secret of this.#secrets) if (out.includes(secret)) out = out.split(secret).join(REDACTED);
+    for (const secret of this.#secrets) {
+      if (!out.includes(secret)) continue;
+      out = out.replace(wholeWord(secret), REDACTED);
+    }
     return out;
   }
 
@@ -38,6 +56,7 @@ export class Redactor {
     if (this.#secrets.length === 0) return body;
     switch (body.type) {
       case 'output':
+      case 'note':
         return { ...body, text: this.text(body.text) };
       case 'step.failed':
       case 'warning':

@@ -5,17 +5,25 @@
  * INFO) and opens sessions; `YubiHsmSession` carries the commands the
  * ceremony needs (runbook "Provisioning the YubiHSM 2": reset, replace the
  * default authentication key, generate the TUF root and targets keys, export
- * their public keys and attestation certificates, sign). Every device error
- * surfaces as a YubiHsmError whose code names it.
+ * their public keys and attestation certificates, sign), and the device
+ * management commands around them (storage, random bytes, options and the
+ * audit log, blinking the LED to find a device, changing a password). Every
+ * device error surfaces as a YubiHsmError whose code names it.
  */
 import { capabilities as capabilityField, type Capabilities, type CapabilityName } from './capabilities.ts';
+import { YubiHsmError } from './errors.ts';
 import { keysFromPassword } from './password.ts';
 import { CURVE_ALGORITHM, curveOfAlgorithm, type Algorithm } from './protocol/algorithms.ts';
 import { Command } from './protocol/commands.ts';
 import {
   decodeDeviceInfoResponse,
+  decodePseudoRandomResponse,
+  decodeStorageInfoResponse,
+  encodeBlinkRequest,
   encodeEchoRequest,
+  encodePseudoRandomRequest,
   type DeviceInfo,
+  type StorageInfo,
 } from './protocol/device-commands.ts';
 import { decodeResponse, encodeFrame } from './protocol/frame.ts';
 import {
@@ -25,13 +33,14 @@ import {
   decodePublicKeyResponse,
   decodeSignEcdsaResponse,
   DEVICE_ATTESTATION_ID,
+  encodeChangeAuthenticationKeyRequest,
   encodeGenerateAsymmetricKeyRequest,
   encodeObjectId,
   encodePutAuthenticationKeyRequest,
   encodeSignAttestationCertificateRequest,
   encodeSignEcdsaRequest,
 } from './protocol/key-commands.ts';
-import { decodeLogEntriesResponse, type LogEntries } from './protocol/log-commands.ts';
+import { decodeLogEntriesResponse, encodeSetLogIndexRequest, type LogEntries } from './protocol/log-commands.ts';
 import {
   decodeListObjectsResponse,
   decodeObjectInfoResponse,
@@ -42,6 +51,17 @@ import {
   type ObjectInfo,
 } from './protocol/object-commands.ts';
 import { domainsField, ObjectType } from './protocol/objects.ts';
+import {
+  decodeCommandAuditValue,
+  decodeForceAuditValue,
+  DeviceOption,
+  encodeCommandAuditValue,
+  encodeForceAuditValue,
+  encodeGetOptionRequest,
+  encodeSetOptionRequest,
+  type AuditSetting,
+  type CommandAudit,
+} from './protocol/option-commands.ts';
 import { decodeEmptyResponse } from './protocol/session-commands.ts';
 import type { StaticKeys } from './session/scp03.ts';
 import { Session, type OpenSessionOptions } from './session/session.ts';
@@ -50,7 +70,7 @@ import type { Transport } from './transports/transport.ts';
 import { openUsbTransport, type UsbTransportOptions } from './transports/usb.ts';
 import type { Curve } from '../keys.ts';
 
-export type { DeviceInfo, LogEntries, ListObjectsFilter, ObjectEntry, ObjectInfo };
+export type { CommandAudit, DeviceInfo, LogEntries, ListObjectsFilter, ObjectEntry, ObjectInfo, StorageInfo };
 
 /** Capabilities as names (yubihsm-shell spelling) or as the 64-bit field. */
 export type CapabilitiesInput = readonly CapabilityName[] | Capabilities;
@@ -279,6 +299,82 @@ export class YubiHsmSession {
   /** GET LOG ENTRIES: the device's audit log, for the ceremony transcript. */
   async getLogEntries(): Promise<LogEntries> {
     return decodeLogEntriesResponse(await this.session.send(Command.GetLogEntries));
+  }
+
+  /**
+   * SET LOG INDEX: tells the device the entries up to `index` (the number of
+   * the last entry read) have been read and may be reused; with forced audit
+   * on, a full log blocks the device until this is done. Needs
+   * get-log-entries.
+   */
+  async setLogIndex(index: number): Promise<void> {
+    decodeEmptyResponse(await this.session.send(Command.SetLogIndex, encodeSetLogIndexRequest(index)), 'SET LOG INDEX');
+  }
+
+  /** GET STORAGE INFO: records and pages, total and free. */
+  async getStorageInfo(): Promise<StorageInfo> {
+    return decodeStorageInfoResponse(await this.session.send(Command.GetStorageInfo));
+  }
+
+  /** GET PSEUDO RANDOM: `count` bytes from the device's random generator. Needs get-pseudo-random. */
+  async getPseudoRandom(count: number): Promise<Uint8Array> {
+    return decodePseudoRandomResponse(await this.session.send(Command.GetPseudoRandom, encodePseudoRandomRequest(count)), count);
+  }
+
+  /** BLINK DEVICE: flashes the device's LED for `seconds` (0..255), to tell one device from another. */
+  async blinkDevice(seconds: number): Promise<void> {
+    decodeEmptyResponse(await this.session.send(Command.BlinkDevice, encodeBlinkRequest(seconds)), 'BLINK DEVICE');
+  }
+
+  /** SET OPTION with a raw value (see setForceAudit, setCommandAudit for the audit options). Needs set-option. */
+  async setOption(option: DeviceOption | number, value: Uint8Array): Promise<void> {
+    decodeEmptyResponse(await this.session.send(Command.SetOption, encodeSetOptionRequest(option, value)), 'SET OPTION');
+  }
+
+  /** GET OPTION: an option's raw value. Needs get-option. */
+  async getOption(option: DeviceOption | number): Promise<Uint8Array> {
+    return Uint8Array.from(await this.session.send(Command.GetOption, encodeGetOptionRequest(option)));
+  }
+
+  /** Sets force-audit: when on, the device refuses what it cannot log while the log is full. */
+  async setForceAudit(setting: AuditSetting): Promise<void> {
+    await this.setOption(DeviceOption.ForceAudit, encodeForceAuditValue(setting));
+  }
+
+  async getForceAudit(): Promise<AuditSetting> {
+    return decodeForceAuditValue(await this.getOption(DeviceOption.ForceAudit), 'YUBIHSM_RESPONSE_MALFORMED');
+  }
+
+  /** Sets command-audit for the commands given (the others keep theirs). */
+  async setCommandAudit(settings: readonly CommandAudit[]): Promise<void> {
+    await this.setOption(DeviceOption.CommandAudit, encodeCommandAuditValue(settings));
+  }
+
+  /** Command-audit: every command the device lists, with its setting. */
+  async getCommandAudit(): Promise<CommandAudit[]> {
+    return decodeCommandAuditValue(await this.getOption(DeviceOption.CommandAudit), 'YUBIHSM_RESPONSE_MALFORMED');
+  }
+
+  /**
+   * CHANGE AUTHENTICATION KEY (firmware 2.1.0 and later): new credentials for
+   * the session's own authentication key, which must hold
+   * change-authentication-key. The device refuses any other `keyId` (INVALID
+   * ID). This session goes on; later sessions need the new credentials.
+   * Returns the id the device changed.
+   */
+  async changeAuthenticationKey(credentials: Credentials, keyId: number = this.authKeyId): Promise<number> {
+    const keys = await credentialKeys(credentials);
+    const data = encodeChangeAuthenticationKeyRequest(keyId, keys.enc, keys.mac);
+    try {
+      const changed = decodeObjectId(await this.session.send(Command.ChangeAuthenticationKey, data), 'CHANGE AUTHENTICATION KEY response');
+      if (changed !== keyId) {
+        throw new YubiHsmError('YUBIHSM_RESPONSE_MALFORMED', `CHANGE AUTHENTICATION KEY on ${this.device}: asked to change key ${keyId}, the device answers ${changed}`);
+      }
+      return changed;
+    } finally {
+      // The request holds K-ENC and K-MAC in the clear; it has been sealed (or refused) by now.
+      data.fill(0);
+    }
   }
 
   /** CLOSE SESSION. */

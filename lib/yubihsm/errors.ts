@@ -89,7 +89,12 @@ export type YubiHsmErrorCode =
   /** The transport has been closed. */
   | 'YUBIHSM_TRANSPORT_CLOSED'
   /** The device (or connector) did not answer in time. */
-  | 'YUBIHSM_TIMEOUT';
+  | 'YUBIHSM_TIMEOUT'
+  // ---- Waiting for a device to come back (lib/yubihsm/wait.ts).
+  /** After a reset (or unplugging), the device did not answer GET DEVICE INFO again within the time allowed. */
+  | 'YUBIHSM_DEVICE_DID_NOT_RETURN'
+  /** Waiting for the device was given up because the caller's signal aborted. */
+  | 'YUBIHSM_WAIT_ABORTED';
 
 export class YubiHsmError extends RunbookError<YubiHsmErrorCode> {
   /** The device's own error byte (0x7f response), when the device sent one. */

@@ -4,9 +4,16 @@ import { runCli } from '../support/cli.ts';
 
 describe('runbook check', () => {
   it('exits 0 on a clean runbook and prints no findings', async () => {
-    const r = await runCli(['check', fixture('valid.md')]);
+    const r = await runCli(['check', '--no-rehearse', fixture('valid.md')]);
     expect(r.code).toBe(0);
     expect(r.stdout).toBe('');
+  });
+
+  it('rehearses the runbook: a file list its code never writes is a finding at the block', async () => {
+    const file = fixture('valid.md');
+    const r = await runCli(['check', file]);
+    expect(r.code).toBe(1);
+    expect(r.stdout.trim().split('\n').map((l) => l.split(' ').slice(0, 2).join(' '))).toEqual([`${file}:39:4 FILES_MISSING`]);
   });
 
   it('prints FILE:LINE:COL CODE message and exits 1', async () => {
@@ -27,7 +34,7 @@ describe('runbook check', () => {
   });
 
   it('--no-typecheck skips the type-check', async () => {
-    expect((await runCli(['check', '--no-typecheck', fixture('code-type.md')])).code).toBe(0);
+    expect((await runCli(['check', '--no-typecheck', '--no-rehearse', fixture('code-type.md')])).code).toBe(0);
   });
 
   it('a missing file is a finding (exit 1), not a crash', async () => {

@@ -2,26 +2,23 @@
 // implementation, through the pkcs11js driver) and the simulated
 // SmartCard-HSM. What passes here holds for both, so provisioning code
 // written against Token behaves the same on either.
-import { createHash, randomBytes, verify } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createHash, createPublicKey, randomBytes, verify } from 'node:crypto';
+import { afterEach, describe, expect, it } from 'vitest';
 import { decodeEcPoint } from '../../lib/pkcs11/ec-point.ts';
 import { ckrError, type Pkcs11Error } from '../../lib/pkcs11/errors.ts';
-import { CEREMONY_KEYS, generateCeremonyKeys, productPaths } from '../../lib/pkcs11/generate.ts';
+import { generateKeyPairs, type KeyPairRequest } from '../../lib/pkcs11/generate.ts';
 import type { ExpectedToken } from '../../lib/pkcs11/identity.ts';
-import { provisionToken, type ProvisionOptions } from '../../lib/pkcs11/provision.ts';
+import { pinTries } from '../../lib/pkcs11/pin-tries.ts';
+import { changeSoPin, provisionToken, reinitializeToken, setUserPin, type ProvisionOptions } from '../../lib/pkcs11/provision.ts';
 import { signPrehash } from '../../lib/pkcs11/sign.ts';
 import { TokenFlag, type KeyPairAttributes, type KeyPairSpec, type Token } from '../../lib/pkcs11/token.ts';
-import { parsePublicKey, sameBytes, type Curve } from '../../lib/keys.ts';
+import { COORDINATE_BYTES, parsePublicKey, sameBytes, type Curve } from '../../lib/keys.ts';
 import { START, simulatorBackend, softhsmBackend, type Backend } from './support/backends.ts';
 import { NO_KEYS, expectNoSecret, tokenState, withFault } from './support/inspect.ts';
+import { KEYS, ROOT, TARGETS, TOKEN_LABEL } from './support/keys.ts';
 import { softhsmAvailable } from './support/require-softhsm.ts';
 
 const NEW = { soPin: '0f1e2d3c4b5a6978', userPin: 'tuf-2020' } as const;
-const ROOT = CEREMONY_KEYS[0]!;
-const TARGETS = CEREMONY_KEYS[1]!;
 
 const backends: Backend[] = [simulatorBackend()];
 const softhsm = softhsmAvailable();
@@ -29,13 +26,13 @@ if (softhsm) backends.unshift(softhsmBackend(softhsm));
 
 describe.each(backends)('Token contract: $name', (backend) => {
   let token: Token | undefined;
-  let products: string;
 
   const open = async () => (token = await backend.fresh());
   const provisioning = (extra: Partial<ProvisionOptions> = {}): ProvisionOptions => ({
     ...START,
     newSoPin: NEW.soPin,
     userPin: NEW.userPin,
+    label: TOKEN_LABEL,
     expect: backend.expect,
     ...extra,
   });
@@ -44,8 +41,8 @@ describe.each(backends)('Token contract: $name', (backend) => {
     await provisionToken(t, provisioning());
     return t;
   };
-  const generate = (t: Token, extra: { curve?: Curve; productsDir?: string; userPin?: string; expect?: ExpectedToken } = {}) =>
-    generateCeremonyKeys(t, { userPin: NEW.userPin, curve: 'P-256', productsDir: products, expect: backend.expect, ...extra });
+  const generate = (t: Token, extra: { curve?: Curve; keys?: readonly KeyPairRequest[]; userPin?: string; expect?: ExpectedToken } = {}) =>
+    generateKeyPairs(t, { userPin: NEW.userPin, curve: 'P-256', keys: KEYS, expect: backend.expect, ...extra });
   /** A token that went through the whole sequence: NEW PINs, root and targets on it. */
   const withKeys = async () => {
     const t = await provisioned();
@@ -55,14 +52,10 @@ describe.each(backends)('Token contract: $name', (backend) => {
   /** Provisioning the token again, from the state withKeys() leaves. */
   const again = (extra: Partial<ProvisionOptions> = {}) => provisioning({ soPin: NEW.soPin, ...extra });
 
-  beforeEach(() => {
-    products = mkdtempSync(join(tmpdir(), 'runbook-products-'));
-  });
   afterEach(async () => {
     await token?.close();
     token = undefined;
     backend.cleanup();
-    rmSync(products, { recursive: true, force: true });
   });
 
   describe('finding the token', () => {
@@ -182,25 +175,72 @@ describe.each(backends)('Token contract: $name', (backend) => {
     });
   });
 
+  describe('provisioning in three stages (reinitializeToken, changeSoPin, setUserPin)', () => {
+    it('does what provisionToken does, one PIN at a time', async () => {
+      const t = await open();
+      const before = await t.info();
+      expect(await reinitializeToken(t, { soPin: START.soPin, label: TOKEN_LABEL, expect: backend.expect })).toEqual({ serial: before.serial });
+      expect((await t.info()).flags & TokenFlag.USER_PIN_INITIALIZED).toBe(0);
+      await changeSoPin(t, { soPin: START.soPin, newSoPin: NEW.soPin });
+      expect(await setUserPin(t, { soPin: NEW.soPin, userPin: NEW.userPin })).toEqual({ serial: before.serial });
+      expect(await t.info()).toMatchObject({ label: TOKEN_LABEL, serial: before.serial });
+      await generate(t);
+      await expect(t.initToken(START.soPin, 'again')).toThrowWithCode('PKCS11_CKR_PIN_INCORRECT');
+    });
+
+    it('a wrong SO PIN at each stage is the device\'s refusal, and can be typed again', async () => {
+      const t = await open();
+      await expect(reinitializeToken(t, { soPin: 'ffffffffffffffff', label: TOKEN_LABEL, expect: backend.expect })).toThrowWithCode('PKCS11_CKR_PIN_INCORRECT');
+      await reinitializeToken(t, { soPin: START.soPin, label: TOKEN_LABEL, expect: backend.expect });
+      await expect(changeSoPin(t, { soPin: 'ffffffffffffffff', newSoPin: NEW.soPin })).toThrowWithCode('PKCS11_CKR_PIN_INCORRECT');
+      await changeSoPin(t, { soPin: START.soPin, newSoPin: NEW.soPin });
+      await expect(setUserPin(t, { soPin: START.soPin, userPin: NEW.userPin })).toThrowWithCode('PKCS11_CKR_PIN_INCORRECT');
+      await setUserPin(t, { soPin: NEW.soPin, userPin: NEW.userPin });
+      await t.login('user', NEW.userPin);
+      await t.logout();
+    });
+
+    it('each stage checks its input before the token sees it', async () => {
+      const t = await withKeys();
+      const before = await tokenState(t, NEW.userPin);
+      await expect(reinitializeToken(t, { soPin: NEW.soPin, label: 'x'.repeat(33), expect: backend.expect })).toThrowWithCode('PKCS11_LABEL_FORMAT');
+      await expect(reinitializeToken(t, { soPin: NEW.soPin, label: TOKEN_LABEL, expect: backend.other })).toThrowWithCode('PKCS11_TOKEN_UNEXPECTED');
+      await expect(reinitializeToken(t, { soPin: 'nothex', label: TOKEN_LABEL, expect: backend.expect })).toThrowWithCode('PKCS11_PIN_FORMAT');
+      await expect(changeSoPin(t, { soPin: NEW.soPin, newSoPin: '1234' })).toThrowWithCode('PKCS11_PIN_FORMAT');
+      await expect(setUserPin(t, { soPin: NEW.soPin, userPin: '12345' })).toThrowWithCode('PKCS11_PIN_FORMAT');
+      expect(await tokenState(t, NEW.userPin)).toEqual(before);
+    });
+  });
+
   describe.each(['P-256', 'P-384'] as const)('ceremony keys on %s', (curve: Curve) => {
-    it('generates root (id 12) and targets (id 13) as the templates say, and writes the four products', async () => {
+    it('generates root (id 12) and targets (id 13) as the templates say, and returns their public keys', async () => {
       const t = await provisioned();
       const result = await generate(t, { curve });
-      expect(result.keys.map((k) => k.role)).toEqual(['root', 'targets']);
+      expect(result.serial).toBe((await t.info()).serial);
+      expect(result.keys.map((k) => [k.role, [...k.id], k.label, k.curve])).toEqual([
+        ['root', [0x12], 'root', curve],
+        ['targets', [0x13], 'targets', curve],
+      ]);
       for (const key of result.keys) {
-        const paths = productPaths(products, result.serial, key.role);
-        const pub = readFileSync(paths.pub);
-        const pem = readFileSync(paths.pem, 'utf8');
-        // The .pub and .pem hold the same key, which is the one on the token.
-        const fromPub = parsePublicKey(pub);
-        expect(fromPub.curve).toBe(curve);
-        expect(sameBytes(parsePublicKey(pem).point, fromPub.point)).toBe(true);
+        // The point is the token's CKA_EC_POINT, uncompressed.
+        expect(key.point).toHaveLength(1 + 2 * COORDINATE_BYTES[curve]);
+        expect(key.point[0]).toBe(0x04);
         const onToken = decodeEcPoint(curve, (await t.publicKey(key.id)).ecPoint);
-        expect(sameBytes(onToken, fromPub.point)).toBe(true);
+        expect(sameBytes(onToken, key.point)).toBe(true);
+        // The SPKI and the PEM hold that same key, on that curve.
+        const fromSpki = parsePublicKey(key.spki);
+        expect(fromSpki.curve).toBe(curve);
+        expect(sameBytes(fromSpki.point, key.point)).toBe(true);
+        expect(sameBytes(parsePublicKey(key.pem).point, key.point)).toBe(true);
+        // And node:crypto, independently, reads the PEM as exactly that DER.
+        expect(key.pem).toMatch(/^-----BEGIN PUBLIC KEY-----\n[\s\S]+\n-----END PUBLIC KEY-----\n$/);
+        const der = createPublicKey(key.pem).export({ type: 'spki', format: 'der' });
+        expect(sameBytes(der, key.spki)).toBe(true);
+        expect(createPublicKey({ key: Buffer.from(key.spki), format: 'der', type: 'spki' }).asymmetricKeyDetails?.namedCurve).toBe(
+          curve === 'P-256' ? 'prime256v1' : 'secp384r1',
+        );
       }
-      expect(readdirSync(join(products, result.serial)).sort()).toEqual(
-        ['root', 'targets'].flatMap((role) => [`${result.serial}_${role}_pubkey.pem`, `${result.serial}_${role}_pubkey.pub`]),
-      );
+      expect(sameBytes(result.keys[0]!.point, result.keys[1]!.point)).toBe(false);
       await t.login('user', NEW.userPin);
       // Written out here, not taken from templates.ts: this is what must hold on the token (step 19).
       for (const [key, id, label] of [[ROOT, 0x12, 'root'], [TARGETS, 0x13, 'targets']] as const) {
@@ -226,7 +266,7 @@ describe.each(backends)('Token contract: $name', (backend) => {
       for (const key of result.keys) {
         const der = await signPrehash(t, { id: key.id, curve, digest, userPin: NEW.userPin });
         expect(der[0]).toBe(0x30); // DER SEQUENCE, not raw r ‖ s
-        const spki = readFileSync(key.files.pub);
+        const spki = Buffer.from(key.spki);
         expect(verify(hash, message, { key: spki, format: 'der', type: 'spki' }, der)).toBe(true);
         expect(verify(hash, randomBytes(200), { key: spki, format: 'der', type: 'spki' }, der)).toBe(false);
       }
@@ -234,34 +274,64 @@ describe.each(backends)('Token contract: $name', (backend) => {
   });
 
   describe('bad input around keys', () => {
-    it('a wrong user PIN generates nothing', async () => {
+    it('a wrong user PIN generates nothing; the token counts the try, and the right PIN still works', async () => {
       const t = await provisioned();
-      await expect(generate(t, { userPin: 'wrong-pin' })).toThrowWithCode('PKCS11_CKR_PIN_INCORRECT');
+      const err = await generate(t, { userPin: 'wrong-pin' }).catch((e: unknown) => e);
+      expect(err).toMatchObject({ code: 'PKCS11_CKR_PIN_INCORRECT', ckr: 'CKR_PIN_INCORRECT' });
+      expectNoSecret(err, ['wrong-pin', NEW.userPin]);
+      // The caller can tell the operator: one wrong try counted (SoftHSM2 and OpenSC both report it).
+      expect(pinTries(await t.info(), 'user')).toBe('count-low');
+      // Looking (tokenState logs in with the right PIN) resets the count.
       expect((await tokenState(t, NEW.userPin)).objects).toEqual(NO_KEYS);
-      expect(existsSync(join(products, (await t.info()).serial))).toBe(false);
+      expect(pinTries(await t.info(), 'user')).toBe('ok');
+      await expect(generate(t, { userPin: 'wrong-pin' })).toThrowWithCode('PKCS11_CKR_PIN_INCORRECT');
+      const result = await generate(t);
+      expect(result.keys).toHaveLength(2);
+      expect(pinTries(await t.info(), 'user')).toBe('ok');
     });
 
     it('refuses to generate over a key id already present, leaving the keys as they were', async () => {
       const t = await withKeys();
       const before = await tokenState(t, NEW.userPin);
-      const elsewhere = join(products, 'second-run');
-      await expect(generate(t, { productsDir: elsewhere })).toThrowWithCode('PKCS11_KEY_EXISTS');
+      await expect(generate(t)).toThrowWithCode('PKCS11_KEY_EXISTS');
       expect(await tokenState(t, NEW.userPin)).toEqual(before);
-      expect(existsSync(elsewhere)).toBe(false);
     });
 
-    it('refuses when a product file already exists, before generating anything', async () => {
+    it('refuses all when any one requested id is taken, before generating anything', async () => {
       const t = await provisioned();
-      const serial = (await t.info()).serial;
-      const existing = productPaths(products, serial, 'targets').pem;
-      mkdirSync(join(products, serial), { recursive: true });
-      writeFileSync(existing, 'kept');
-      await expect(generate(t)).toThrowWithCode('PRODUCT_EXISTS');
-      expect(readFileSync(existing, 'utf8')).toBe('kept');
-      expect((await tokenState(t, NEW.userPin)).objects).toEqual(NO_KEYS);
+      await generate(t, { keys: [TARGETS] });
+      const before = await tokenState(t, NEW.userPin);
+      const err = (await generate(t).catch((e: unknown) => e)) as Pkcs11Error;
+      expect(err).toMatchObject({ code: 'PKCS11_KEY_EXISTS', onToken: ['targets (public-key, private-key)'] });
+      expect(await tokenState(t, NEW.userPin)).toEqual(before);
+      expect(before.objects['12']?.classes).toEqual([]);
     });
 
-    it('when the targets key cannot be made, the error names exactly what is on the token, and nothing is published', async () => {
+    it('only the requested ids matter: keys under other ids do not stop it', async () => {
+      const t = await provisioned();
+      await generate(t, { keys: [{ role: 'other', id: Uint8Array.of(0x42), label: 'other' }] });
+      const result = await generate(t);
+      expect(result.keys.map((k) => k.label)).toEqual(['root', 'targets']);
+    });
+
+    it.each([
+      ['no key at all', []],
+      ['the same id twice', [ROOT, { ...TARGETS, id: ROOT.id }]],
+      ['the same role twice', [ROOT, { ...TARGETS, role: 'root' }]],
+      ['an empty id', [{ ...ROOT, id: new Uint8Array(0) }]],
+      ['an empty label', [{ ...ROOT, label: '' }]],
+      ['a label with a control character', [{ ...ROOT, label: 'root\u001b[2J' }]],
+      ['a label with a bidirectional override', [{ ...ROOT, label: 'toor\u202e' }]],
+    ] as [string, KeyPairRequest[]][])('refuses a request with %s before the token sees the PIN', async (_what, keys) => {
+      const t = await provisioned();
+      const before = await tokenState(t, NEW.userPin);
+      // Even with a wrong PIN: the request is refused first, and no try is spent.
+      await expect(generate(t, { keys, userPin: 'wrong-pin' })).toThrowWithCode('PKCS11_KEY_REQUEST_INVALID');
+      expect(await tokenState(t, NEW.userPin)).toEqual(before);
+      expect(pinTries(await t.info(), 'user')).toBe('ok');
+    });
+
+    it('when the targets key cannot be made, the error names exactly what is on the token', async () => {
       const t = await provisioned();
       const real = t.generateKeyPair.bind(t);
       const full = withFault(t, 'generateKeyPair', (spec: KeyPairSpec) =>
@@ -273,10 +343,9 @@ describe.each(backends)('Token contract: $name', (backend) => {
       expect(state.objects['12']?.classes).toEqual(['private-key', 'public-key']);
       expect(state.objects['13']?.classes).toEqual([]);
       expect(err.onToken).toEqual(['root (public-key, private-key)']);
-      expect(existsSync(join(products, state.serial))).toBe(false);
     });
 
-    it('a key pair that does not come out as the templates say is not published', async () => {
+    it('a key pair that does not come out as the templates say is not returned', async () => {
       const t = await provisioned();
       const real = t.keyAttributes.bind(t);
       // A token that ignored CKA_DECRYPT=false, as pkcs11-tool --keypairgen leaves it.
@@ -287,7 +356,6 @@ describe.each(backends)('Token contract: $name', (backend) => {
       const err = (await generate(lax).catch((e: unknown) => e)) as Pkcs11Error;
       expect(err).toMatchObject({ code: 'PKCS11_KEYGEN_INCOMPLETE', onToken: ['root (public-key, private-key)'] });
       expect((err.cause as Pkcs11Error).code).toBe('PKCS11_KEY_ATTRIBUTES');
-      expect(existsSync(join(products, (await t.info()).serial))).toBe(false);
     });
 
     it('signing refuses a prehash of the wrong length and an absent key', async () => {

@@ -7,11 +7,13 @@ import pkcs11js from 'pkcs11js';
 import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { openPkcs11Token, translate } from '../../lib/pkcs11/driver.ts';
 import type { Pkcs11Error } from '../../lib/pkcs11/errors.ts';
-import { generateCeremonyKeys } from '../../lib/pkcs11/generate.ts';
+import { generateKeyPairs } from '../../lib/pkcs11/generate.ts';
 import { SOFTHSM2 } from '../../lib/pkcs11/identity.ts';
 import { defaultModulePaths, resolveModulePath } from '../../lib/pkcs11/module-paths.ts';
+import type { SoftHsmShelf } from '../../lib/pkcs11/softhsm.ts';
+import { KEYS } from './support/keys.ts';
 import { softhsmAvailable } from './support/require-softhsm.ts';
-import { SoftHsmStore } from './support/softhsm.ts';
+import { FACTORY_PINS, discardShelf, shelfWithOne } from './support/softhsm.ts';
 
 const scratch = mkdtempSync(join(tmpdir(), 'runbook-modules-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
@@ -90,11 +92,10 @@ describe('pkcs11js errors', () => {
 const softhsm = softhsmAvailable();
 describe.skipIf(!softhsm)('on SoftHSM2', () => {
   const module = softhsm ?? '';
-  const PINS = { soPin: '3537363231383830', userPin: '648219' };
-  let store: SoftHsmStore;
-  beforeEach(() => {
-    store = new SoftHsmStore(module);
-    store.initToken({ label: 'ceremony', ...PINS });
+  const PINS = FACTORY_PINS;
+  let shelf: SoftHsmShelf;
+  beforeEach(async () => {
+    ({ shelf } = await shelfWithOne(module));
   });
   /** Spies on pkcs11js's methods, put back after each test so none wraps another. */
   const spies: { mockRestore(): void }[] = [];
@@ -114,7 +115,7 @@ describe.skipIf(!softhsm)('on SoftHSM2', () => {
   };
   afterEach(() => {
     for (const s of spies.splice(0)) s.mockRestore();
-    store.remove();
+    discardShelf(shelf);
   });
 
   it('opens and closes the module repeatedly in one process', async () => {
@@ -181,9 +182,8 @@ describe.skipIf(!softhsm)('on SoftHSM2', () => {
       return (original as (...a: unknown[]) => pkcs11js.Attribute[]).apply(this, args).map((a) => (a.type === pkcs11js.CKA_DECRYPT ? { ...a, value: Buffer.alloc(2) } : a));
     });
     const token = await openPkcs11Token({ module });
-    const products = mkdtempSync(join(scratch, 'products-'));
     try {
-      const err = (await generateCeremonyKeys(token, { userPin: PINS.userPin, curve: 'P-256', productsDir: products, expect: SOFTHSM2 }).catch((e: unknown) => e)) as Pkcs11Error;
+      const err = (await generateKeyPairs(token, { userPin: PINS.userPin, curve: 'P-256', keys: KEYS, expect: SOFTHSM2 }).catch((e: unknown) => e)) as Pkcs11Error;
       expect(err.code).toBe('PKCS11_KEYGEN_INCOMPLETE');
       expect((err.cause as Pkcs11Error).code).toBe('PKCS11_KEY_ATTRIBUTES');
     } finally {
@@ -192,7 +192,8 @@ describe.skipIf(!softhsm)('on SoftHSM2', () => {
   });
 
   it('a failed open leaves the module finalized', async () => {
-    store.initToken({ label: 'second', ...PINS });
+    await shelf.create('second');
+    await shelf.insert('second');
     const recorded = recordCalls();
     await expect(openPkcs11Token({ module })).toThrowWithCode('PKCS11_TOKEN_AMBIGUOUS');
     expect(recorded().at(-1)?.[0]).toBe('C_Finalize');

@@ -1,29 +1,28 @@
 // The simulated SmartCard-HSM's own rules: the states SoftHSM2 cannot reach
 // (retry counters that lock, an SO login that checks nothing, a full device),
 // and what provisioning does when it meets them.
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Pkcs11Error, ckrError } from '../../lib/pkcs11/errors.ts';
-import { CEREMONY_KEYS, generateCeremonyKeys } from '../../lib/pkcs11/generate.ts';
-import { DEFAULT_SO_PIN } from '../../lib/pkcs11/pins.ts';
-import { provisionToken } from '../../lib/pkcs11/provision.ts';
-import { FACTORY_USER_PIN, SO_PIN_TRIES, SimulatedSmartCardHsm } from '../../lib/pkcs11/simulator/smartcard-hsm.ts';
+import { generateKeyPairs, type GenerateKeyPairsOptions } from '../../lib/pkcs11/generate.ts';
+import { pinTries } from '../../lib/pkcs11/pin-tries.ts';
+import { provisionToken, type ProvisionOptions } from '../../lib/pkcs11/provision.ts';
+import { FACTORY_SO_PIN, FACTORY_USER_PIN, SO_PIN_TRIES, SimulatedSmartCardHsm } from '../../lib/pkcs11/simulator/smartcard-hsm.ts';
 import { openSimulatedToken } from '../../lib/pkcs11/simulator/token.ts';
-import { TokenFlag } from '../../lib/pkcs11/token.ts';
+import { TokenFlag, type Token } from '../../lib/pkcs11/token.ts';
 import { hasControl, withFault } from './support/inspect.ts';
+import { KEYS, ROOT, TOKEN_LABEL } from './support/keys.ts';
 
+const DEFAULT_SO_PIN = FACTORY_SO_PIN;
 const NEW_SO = '0f1e2d3c4b5a6978';
 const NEW_USER = 'tuf-2020';
 const WRONG_SO = 'ffffffffffffffff';
-const ROOT = CEREMONY_KEYS[0]!;
 
-let products: string;
-beforeEach(() => {
-  products = mkdtempSync(join(tmpdir(), 'runbook-products-'));
-});
-afterEach(() => rmSync(products, { recursive: true, force: true }));
+/** Provisioning from the factory PINs to NEW_SO and NEW_USER. */
+const provision = (token: Token, extra: Partial<ProvisionOptions> = {}) =>
+  provisionToken(token, { soPin: DEFAULT_SO_PIN, newSoPin: NEW_SO, userPin: NEW_USER, label: TOKEN_LABEL, ...extra });
+/** Generating the test's root and targets keys. */
+const generate = (token: Token, extra: Partial<GenerateKeyPairsOptions> = {}) =>
+  generateKeyPairs(token, { userPin: NEW_USER, curve: 'P-256', keys: KEYS, ...extra });
 
 const flagsOf = (device: SimulatedSmartCardHsm) => device.info().flags;
 const userFlags = (device: SimulatedSmartCardHsm) =>
@@ -79,7 +78,7 @@ describe('the SO PIN', () => {
     const token = await openSimulatedToken([device]);
     for (let i = 0; i < SO_PIN_TRIES; i++) await expect(token.initToken(WRONG_SO, 'x')).toThrowWithCode('PKCS11_CKR_PIN_INCORRECT');
     await expect(token.initToken(DEFAULT_SO_PIN, 'x')).toThrowWithCode('PKCS11_CKR_PIN_LOCKED');
-    await expect(provisionToken(token, { soPin: DEFAULT_SO_PIN, newSoPin: NEW_SO, userPin: NEW_USER })).toThrowWithCode('PKCS11_CKR_PIN_LOCKED');
+    await expect(provision(token)).toThrowWithCode('PKCS11_CKR_PIN_LOCKED');
   });
 
   it('a new SO PIN that is not 16 hex digits is refused by the device too', async () => {
@@ -138,6 +137,45 @@ describe('the user PIN', () => {
   });
 });
 
+describe('a wrong user PIN at key generation', () => {
+  it('is refused with the device\'s code, counted, and the last try is never spent', async () => {
+    const device = new SimulatedSmartCardHsm();
+    const token = await openSimulatedToken([device]);
+    await provision(token);
+    expect(pinTries(await token.info(), 'user')).toBe('ok');
+    await expect(generate(token, { userPin: 'wrong-1' })).toThrowWithCode('PKCS11_CKR_PIN_INCORRECT');
+    expect(pinTries(await token.info(), 'user')).toBe('count-low');
+    await expect(generate(token, { userPin: 'wrong-2' })).toThrowWithCode('PKCS11_CKR_PIN_INCORRECT');
+    expect(pinTries(await token.info(), 'user')).toBe('final-try');
+    // Now even the right PIN is not tried: a slip would lock the device's user PIN.
+    await expect(generate(token)).toThrowWithCode('PKCS11_TOKEN_DANGEROUS_STATE');
+    expect(pinTries(await token.info(), 'user')).toBe('final-try');
+    expect(device.keysWithId(ROOT.id)).toHaveLength(0);
+    // The SO unblocks it (C_InitPIN, RESET RETRY COUNTER); then the keys are made.
+    await token.login('so', NEW_SO);
+    await token.initPin(NEW_USER);
+    await token.logout();
+    expect(pinTries(await token.info(), 'user')).toBe('ok');
+    expect((await generate(token)).keys).toHaveLength(2);
+  });
+
+  it('a right PIN after a wrong one clears the count', async () => {
+    const token = await openSimulatedToken([new SimulatedSmartCardHsm()]);
+    await provision(token);
+    await expect(generate(token, { userPin: 'wrong-1' })).toThrowWithCode('PKCS11_CKR_PIN_INCORRECT');
+    await generate(token);
+    expect(pinTries(await token.info(), 'user')).toBe('ok');
+  });
+
+  it('the SO PIN\'s tries are not reported through PKCS#11 (as OpenSC does for this card)', async () => {
+    const device = new SimulatedSmartCardHsm();
+    const token = await openSimulatedToken([device]);
+    await expect(token.initToken(WRONG_SO, 'x')).toThrowWithCode('PKCS11_CKR_PIN_INCORRECT');
+    expect(device.soPinTriesLeft).toBe(SO_PIN_TRIES - 1);
+    expect(pinTries(await token.info(), 'so')).toBe('ok');
+  });
+});
+
 describe('provisioning refuses a device in a dangerous state', () => {
   it.each([
     ['one user PIN try left', 2],
@@ -146,10 +184,8 @@ describe('provisioning refuses a device in a dangerous state', () => {
     const device = new SimulatedSmartCardHsm();
     const token = await openSimulatedToken([device]);
     for (let i = 0; i < wrong; i++) await expect(token.login('user', `wrong-${i}`)).toThrowWithCode('PKCS11_CKR_PIN_INCORRECT');
-    await expect(provisionToken(token, { soPin: DEFAULT_SO_PIN, newSoPin: NEW_SO, userPin: NEW_USER })).toThrowWithCode('PKCS11_TOKEN_DANGEROUS_STATE');
-    await expect(generateCeremonyKeys(token, { userPin: FACTORY_USER_PIN, curve: 'P-256', productsDir: products })).toThrowWithCode(
-      'PKCS11_TOKEN_DANGEROUS_STATE',
-    );
+    await expect(provision(token)).toThrowWithCode('PKCS11_TOKEN_DANGEROUS_STATE');
+    await expect(generate(token, { userPin: FACTORY_USER_PIN })).toThrowWithCode('PKCS11_TOKEN_DANGEROUS_STATE');
     // Nothing was tried: the SO PIN count is untouched.
     expect(device.soPinTriesLeft).toBe(SO_PIN_TRIES);
   });
@@ -158,7 +194,7 @@ describe('provisioning refuses a device in a dangerous state', () => {
     const device = new SimulatedSmartCardHsm();
     device.failSelfTest();
     const token = await openSimulatedToken([device]);
-    await expect(provisionToken(token, { soPin: DEFAULT_SO_PIN, newSoPin: NEW_SO, userPin: NEW_USER })).toThrowWithCode('PKCS11_TOKEN_DANGEROUS_STATE');
+    await expect(provision(token)).toThrowWithCode('PKCS11_TOKEN_DANGEROUS_STATE');
   });
 });
 
@@ -166,14 +202,12 @@ describe('nothing half-done goes unreported', () => {
   it('when the targets key does not fit after root was made, the error names what is on the token', async () => {
     const device = new SimulatedSmartCardHsm({ keyCapacity: 1 });
     const token = await openSimulatedToken([device]);
-    const { serial } = await provisionToken(token, { soPin: DEFAULT_SO_PIN, newSoPin: NEW_SO, userPin: NEW_USER });
-    const err = await generateCeremonyKeys(token, { userPin: NEW_USER, curve: 'P-384', productsDir: products }).catch((e: unknown) => e);
+    await provision(token);
+    const err = await generate(token, { curve: 'P-384' }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(Pkcs11Error);
     expect((err as Pkcs11Error).code).toBe('PKCS11_KEYGEN_INCOMPLETE');
     expect((err as Pkcs11Error).ckr).toBe('CKR_DEVICE_MEMORY');
     expect((err as Pkcs11Error).onToken).toEqual(['root (public-key, private-key)']);
-    // No product was published for a half-made pair of keys.
-    expect(existsSync(join(products, serial))).toBe(false);
     expect(device.keysWithId(ROOT.id)).toHaveLength(1);
   });
 
@@ -182,7 +216,7 @@ describe('nothing half-done goes unreported', () => {
     const real = await openSimulatedToken([device]);
     // The device vanishes just as the new SO PIN is being set.
     const token = withFault(real, 'setPin', () => Promise.reject(ckrError('CKR_DEVICE_REMOVED', `C_SetPIN on ${real.description}`)));
-    const err = await provisionToken(token, { soPin: DEFAULT_SO_PIN, newSoPin: NEW_SO, userPin: NEW_USER }).catch((e: unknown) => e);
+    const err = await provision(token).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(Pkcs11Error);
     expect((err as Pkcs11Error).code).toBe('PKCS11_CKR_DEVICE_REMOVED');
     expect((err as Pkcs11Error).ckr).toBe('CKR_DEVICE_REMOVED');
@@ -195,8 +229,8 @@ describe('nothing half-done goes unreported', () => {
 describe('sessions', () => {
   it('private keys are invisible until the user logs in', async () => {
     const token = await openSimulatedToken([new SimulatedSmartCardHsm()]);
-    await provisionToken(token, { soPin: DEFAULT_SO_PIN, newSoPin: NEW_SO, userPin: NEW_USER });
-    await generateCeremonyKeys(token, { userPin: NEW_USER, curve: 'P-256', productsDir: products });
+    await provision(token);
+    await generate(token);
     expect(await token.objectsWithId(ROOT.id)).toEqual(['public-key']);
     await token.login('user', NEW_USER);
     expect(await token.objectsWithId(ROOT.id)).toEqual(['public-key', 'private-key']);
@@ -220,9 +254,9 @@ describe('sessions', () => {
 describe('hostile token data', () => {
   const hostile = ['../../etc', 'DENK/0102947', '', '.hidden', 'x'.repeat(33), 'DENK\u001b[2J\u202e7490210'];
 
-  it.each(hostile)('a serial of %j cannot name product files', async (serial) => {
+  it.each(hostile)('a serial of %j, which cannot name files, stops key generation', async (serial) => {
     const token = await openSimulatedToken([new SimulatedSmartCardHsm({ serial })]);
-    await expect(generateCeremonyKeys(token, { userPin: FACTORY_USER_PIN, curve: 'P-256', productsDir: products })).toThrowWithCode('PKCS11_TOKEN_UNEXPECTED');
+    await expect(generate(token, { userPin: FACTORY_USER_PIN })).toThrowWithCode('PKCS11_TOKEN_UNEXPECTED');
   });
 
   it.each(hostile)('a serial of %j stops provisioning before the device is erased', async (serial) => {
@@ -231,7 +265,7 @@ describe('hostile token data', () => {
     await token.login('user', FACTORY_USER_PIN);
     await token.generateKeyPair({ curve: 'P-256', id: ROOT.id, label: 'root' });
     await token.logout();
-    const err = await provisionToken(token, { soPin: DEFAULT_SO_PIN, newSoPin: NEW_SO, userPin: NEW_USER }).catch((e: unknown) => e);
+    const err = await provision(token).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(Pkcs11Error);
     expect((err as Pkcs11Error).code).toBe('PKCS11_TOKEN_UNEXPECTED');
     // Nothing was presented to the device and nothing erased; no control character reached the message.

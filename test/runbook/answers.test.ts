@@ -212,6 +212,6 @@ describe('docs/FORMAT.md', () => {
     const file = parseAnswers(example!, 'FORMAT.md');
     expect(lookupAnswer(file, 'yubihsm.serial/serial', { hsm: 'YubiHSM2-2' })?.value).toBe('7550099');
     expect(lookupAnswer(file, 'provisioning-the-yubihsm-2.7/done', {})?.value).toBe('done');
-    expect([...file.destructive]).toEqual(['yubihsm.reset']);
+    expect([...file.destructive]).toEqual(['yubihsm.reset', 'nitrokey.reset']);
   });
 });

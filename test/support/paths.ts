@@ -1,9 +1,9 @@
-import { dirname, join } from 'node:path';
-import { projectRoot } from '../../lib/paths.ts';
+import { join } from 'node:path';
+import { projectPath } from '../../lib/paths.ts';
 
-/** ../shared beside the clone: the PSF runbook and the fixtures. */
-export const sharedDir = join(dirname(projectRoot), 'shared');
+/** The tests' fixtures, inside the repository (see test/fixtures/README.md). */
+export const fixturesDir = projectPath('test', 'fixtures');
 /** The real products of the PSF's 2020-10-30 ceremony. */
-export const psfProducts = join(sharedDir, 'fixtures', 'psf-2020-10-30', 'ceremony-products');
+export const psfProducts = join(fixturesDir, 'psf-2020-10-30', 'ceremony-products');
 /** Yubico's public attestation root CA and sub-CA. */
-export const yubicoFixtures = join(sharedDir, 'fixtures', 'yubico');
+export const yubicoFixtures = join(fixturesDir, 'yubico');

@@ -19,6 +19,7 @@ import { ConnectorServer, makeDeviceIdentity, SimulatedYubiHsm, simulatedCa, typ
 import { HttpTransport } from '../../lib/yubihsm/transports/http.ts';
 import { InProcessTransport } from '../../lib/yubihsm/transports/in-process.ts';
 import type { Transport } from '../../lib/yubihsm/transports/transport.ts';
+import { waitForDevice } from '../../lib/yubihsm/wait.ts';
 
 const SERIAL = 7550054;
 const FACTORY = { password: 'password' } as const;
@@ -35,11 +36,21 @@ beforeAll(async () => {
 
 interface Link {
   readonly transport: Transport;
+  /** A new client to the same device (after a reset, the device must be reached afresh). */
+  reopen(): Promise<YubiHsmClient>;
   stop(): Promise<void>;
 }
 
 const transports: [string, (device: SimulatedYubiHsm) => Promise<Link>][] = [
-  ['in-process', (device) => Promise.resolve({ transport: new InProcessTransport(device), stop: () => Promise.resolve() })],
+  [
+    'in-process',
+    (device) =>
+      Promise.resolve({
+        transport: new InProcessTransport(device),
+        reopen: () => Promise.resolve(new YubiHsmClient(new InProcessTransport(device))),
+        stop: () => Promise.resolve(),
+      }),
+  ],
   [
     'the connector HTTP API',
     async (device) => {
@@ -47,7 +58,7 @@ const transports: [string, (device: SimulatedYubiHsm) => Promise<Link>][] = [
       const transport = new HttpTransport(server.url);
       const status = await transport.requireReady();
       expect(Number(status.serial)).toBe(SERIAL);
-      return { transport, stop: () => server.close() };
+      return { transport, reopen: () => YubiHsmClient.connector(server.url), stop: () => server.close() };
     },
   ],
 ];
@@ -65,11 +76,23 @@ describe.each(transports)('YubiHSM client over %s', (_name, connect) => {
     return { device, client: new YubiHsmClient(link.transport, { device: `YubiHSM 2 serial ${SERIAL}` }), link };
   }
 
-  /** Runbook steps 8-15: reset, new authentication key 2, default key deleted. Returns a session with key 2. */
-  async function provisionAuthKey(client: YubiHsmClient): Promise<YubiHsmSession> {
+  /**
+   * Runbook steps 8-15: reset, wait for the device to come back, new
+   * authentication key 2, default key deleted. Returns a session with key 2.
+   */
+  async function provisionAuthKey(client: YubiHsmClient, link: Link): Promise<YubiHsmSession> {
     const factory = await client.openSession(1, FACTORY);
     await factory.resetDevice();
     expect(factory.isOpen).toBe(false);
+    // The device reboots: until it is back it does not answer (in process: the link fails; HTTP: the connector's 500).
+    const during = await client.getDeviceInfo().then(
+      () => 'answered',
+      (err: unknown) => (err as { code?: string }).code,
+    );
+    expect(['YUBIHSM_LINK_FAILED', 'YUBIHSM_CONNECTOR_HTTP_STATUS']).toContain(during);
+    const back = await waitForDevice(() => link.reopen(), { timeoutMs: 5_000 });
+    expect(back.info.serial).toBe(SERIAL);
+    await back.client.close();
 
     const s1 = await client.openSession(1, FACTORY);
     const id = await s1.putAuthenticationKey({
@@ -89,14 +112,14 @@ describe.each(transports)('YubiHSM client over %s', (_name, connect) => {
   }
 
   it.each(['P-256', 'P-384'] as Curve[])("runs the PSF runbook's provisioning sequence on %s", async (curve) => {
-    const { client } = await fresh();
+    const { client, link } = await fresh();
 
     // Step 8: the serial the operator compares with the one written down.
     const info = await client.getDeviceInfo();
     expect(info.serial).toBe(SERIAL);
     expect(info.algorithms).toContain(curve === 'P-256' ? Algorithm.EcP256 : Algorithm.EcP384);
 
-    const s = await provisionAuthKey(client);
+    const s = await provisionAuthKey(client, link);
 
     // The new key carries exactly the PSF runbook's capabilities.
     const auth = await s.getObjectInfo(2, ObjectType.AuthenticationKey);
@@ -123,7 +146,7 @@ describe.each(transports)('YubiHSM client over %s', (_name, connect) => {
 
     // The device certificate (the PSF runbook's _cert.der) from opaque 0.
     const deviceCert = new X509Certificate(await s.getDeviceCertificate());
-    // ... issued by the simulated Yubico-like chain (the real one is in ../shared/fixtures/yubico).
+    // ... issued by the simulated Yubico-like chain (the real one is in test/fixtures/yubico).
     const ca = simulatedCa();
     expect(await deviceCert.verify({ publicKey: ca.subCa, signatureOnly: true })).toBe(true);
     expect(await ca.subCa.verify({ publicKey: ca.root, signatureOnly: true })).toBe(true);
@@ -181,7 +204,7 @@ describe.each(transports)('YubiHSM client over %s', (_name, connect) => {
     });
 
     it('a deleted key: a deleted signing key, and the default authentication key after provisioning', async () => {
-      const { client } = await fresh();
+      const { client, link } = await fresh();
       const f = await client.openSession(1, FACTORY);
       await f.generateEcKey({ id: 3, label: 'tuf-root', domains: [1], capabilities: ['sign-ecdsa'], curve: 'P-256' });
       expect((await f.signEcdsa(3, new Uint8Array(32))).length).toBeGreaterThan(8);
@@ -193,14 +216,14 @@ describe.each(transports)('YubiHSM client over %s', (_name, connect) => {
       expect(await f.echo(Uint8Array.of(7))).toEqual(Uint8Array.of(7));
       await f.close();
 
-      const s = await provisionAuthKey(client);
+      const s = await provisionAuthKey(client, link);
       await expect(client.openSession(1, FACTORY)).toThrowWithCode('YUBIHSM_DEVICE_OBJECT_NOT_FOUND');
       await expect(s.getObjectInfo(1, ObjectType.AuthenticationKey)).toThrowWithCode('YUBIHSM_DEVICE_OBJECT_NOT_FOUND');
     });
 
     it('a missing capability: tuf-authkey may not reset the device, read the log, or create authentication keys', async () => {
-      const { client } = await fresh();
-      const s = await provisionAuthKey(client);
+      const { client, link } = await fresh();
+      const s = await provisionAuthKey(client, link);
       await expect(s.resetDevice()).toThrowWithCode('YUBIHSM_DEVICE_INSUFFICIENT_PERMISSIONS');
       expect(s.isOpen).toBe(true); // a refused command leaves the session usable
       await s.close();

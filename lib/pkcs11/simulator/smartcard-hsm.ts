@@ -2,7 +2,7 @@ import { generateKeyPairSync, randomInt, type KeyObject } from 'node:crypto';
 import { signPrehash } from '../../ecdsa.ts';
 import { ecPublicKey, type Curve } from '../../keys.ts';
 import { ckrError } from '../errors.ts';
-import { DEFAULT_SO_PIN, USER_PIN_MAX, USER_PIN_MIN } from '../pins.ts';
+import { USER_PIN_MAX, USER_PIN_MIN } from '../pins.ts';
 import type { PrivateKeyFlag, PublicKeyFlag } from '../templates.ts';
 import { TokenFlag, type KeyPairAttributes, type TokenInfo } from '../token.ts';
 import { untrustedText } from '../../untrusted-text.ts';
@@ -48,6 +48,8 @@ export interface SmartCardHsmOptions {
 
 export const SO_PIN_TRIES = 15;
 export const USER_PIN_TRIES = 3;
+/** The SO PIN (initialization code) a new SmartCard-HSM ships with: "57621880" in ASCII, as 16 hex digits. */
+export const FACTORY_SO_PIN = '3537363231383830';
 /** The user PIN a new Nitrokey HSM ships with. */
 export const FACTORY_USER_PIN = '648219';
 
@@ -77,7 +79,7 @@ export class SimulatedSmartCardHsm {
 
   constructor(options: SmartCardHsmOptions = {}) {
     this.serial = options.serial ?? `DENK${String(randomInt(0, 10_000_000)).padStart(7, '0')}`;
-    this.soCode = (options.soPin ?? DEFAULT_SO_PIN).toUpperCase();
+    this.soCode = (options.soPin ?? FACTORY_SO_PIN).toUpperCase();
     this.userPin = options.userPin === null ? undefined : (options.userPin ?? FACTORY_USER_PIN);
     this.initialized = options.initialized ?? true;
     this.label = options.label ?? 'SmartCard-HSM';

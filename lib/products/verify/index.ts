@@ -47,10 +47,16 @@ export interface VerifyOptions {
    * Yubico's pinned certificates (or, when allowed, the simulator's).
    */
   readonly extraTrust?: ExtraTrust;
+  /**
+   * Products of a rehearsal on SoftHSM2: a directory named by a SoftHSM2
+   * token serial (16 hex digits) is a Nitrokey HSM's. Never set for
+   * published products.
+   */
+  readonly rehearsal?: boolean;
 }
 
 export async function verifyProducts(dirs: readonly string[], options: VerifyOptions = {}): Promise<VerificationReport> {
-  const layout = await discover(dirs);
+  const layout = await discover(dirs, { rehearsal: options.rehearsal === true });
   const trust = await loadTrustStore(options.extraTrust);
   const ctx: VerifyContext = { trust, allowSimulated: options.allowSimulated === true, at: options.at ?? new Date() };
   const outcomes = layout.devices.map((d) => (d.kind === 'yubihsm2' ? verifyYubiHsm(d, ctx) : verifyNitrokey(d)));

@@ -16,16 +16,11 @@ import { basename, join, resolve } from 'node:path';
 import { entries } from './device-files.ts';
 import { VerifyError } from './errors.ts';
 import type { DeviceKind, Finding } from './report.ts';
+import { kindOfSerial } from '../../ceremony.ts';
 
-/** A YubiHSM 2 serial as the products name it: 10 digits, 0-padded. */
-const YUBIHSM_SERIAL = /^\d{10}$/;
-/** A Nitrokey HSM serial: four letters and seven digits (DENK0102947). */
-const NITROKEY_SERIAL = /^[A-Z]{4}\d{7}$/;
-
-function deviceKindOf(name: string): DeviceKind | undefined {
-  if (YUBIHSM_SERIAL.test(name)) return 'yubihsm2';
-  if (NITROKEY_SERIAL.test(name)) return 'nitrokey-hsm';
-  return undefined;
+export interface DiscoverOptions {
+  /** Directories named by a SoftHSM2 token serial are a rehearsal's Nitrokey HSMs. */
+  readonly rehearsal?: boolean;
 }
 
 export interface DeviceDir {
@@ -62,7 +57,8 @@ async function checkDir(dir: string): Promise<void> {
 }
 
 /** Finds the device directories under the DIR arguments. Throws VerifyError for a DIR that cannot be verified at all. */
-export async function discover(dirs: readonly string[]): Promise<Layout> {
+export async function discover(dirs: readonly string[], options: DiscoverOptions = {}): Promise<Layout> {
+  const deviceKindOf = (name: string): DeviceKind | undefined => kindOfSerial(name, options);
   const devices: DeviceDir[] = [];
   const findings: Finding[] = [];
   const ceremonies: string[] = [];

@@ -4,12 +4,12 @@
  * serialises as is.
  */
 import type { Curve } from '../../keys.ts';
-import type { HsmEntry, HsmKind } from '../../runbook/inventory-types.ts';
+import type { HsmKind, Role } from '../../ceremony.ts';
+import type { HsmEntry } from '../../runbook/inventory-types.ts';
 import type { VerifyCheckCode } from './errors.ts';
 
 /** The two TUF keys each device generates. */
-export type Role = 'root' | 'targets';
-export const ROLES: readonly Role[] = ['root', 'targets'];
+export { ROLES, type Role } from '../../ceremony.ts';
 
 export type DeviceKind = HsmKind;
 

@@ -20,6 +20,7 @@ import { basename, join } from 'node:path';
 import { sameBytes } from '../../keys.ts';
 import type { TrustCertificate } from '../trust/anchors.ts';
 import { capabilities, capabilityNames } from '../../yubihsm/capabilities.ts';
+import { PRODUCT_FILES, YUBIHSM } from '../../ceremony.ts';
 import { decodeAttestationValue, ATTESTATION_OID, domainList, firmwareString, ORIGIN, originName, type AttestationField } from '../../yubihsm/attestation.ts';
 import { certificateKey, curveOfPointLength, isCa, readCertificate, readPemPublicKey, readPoint, sameDer, sameKey, type ReadCertificate, type ReadKey } from './der.ts';
 import { readDeviceFiles, passFiles, type ExpectedFile } from './device-files.ts';
@@ -32,24 +33,29 @@ import type { VerifyCheckCode } from './errors.ts';
 import { untrustedText } from '../../untrusted-text.ts';
 
 /**
- * The objects yubihsm-provision creates for the TUF keys (steps 15-17): the
+ * The objects the ceremony creates for the TUF keys (step yubihsm.keys): the
  * root key as object 3, the targets key as object 4, labelled for their role.
  */
 const CEREMONY_OBJECTS: Readonly<Record<Role, { objectId: number; label: string }>> = {
-  root: { objectId: 3, label: 'tuf-root' },
-  targets: { objectId: 4, label: 'tuf-targets' },
+  root: { objectId: YUBIHSM.keys.root.id, label: YUBIHSM.keys.root.label },
+  targets: { objectId: YUBIHSM.keys.targets.id, label: YUBIHSM.keys.targets.label },
 };
 
 /** The only capability the TUF keys are given: signing with ECDSA. */
-const CEREMONY_CAPABILITIES = capabilities('sign-ecdsa');
+const CEREMONY_CAPABILITIES = capabilities(...YUBIHSM.keyCapabilities);
+
+/** A product's file name inside its device directory. */
+function fileName(path: string): string {
+  return path.slice(path.indexOf('/') + 1);
+}
 
 function yubihsmFiles(serial: string): ExpectedFile[] {
   return [
-    { name: `${serial}_cert.der` },
+    { name: fileName(PRODUCT_FILES.deviceCertificate(serial)) },
     ...ROLES.flatMap((role) => [
-      { name: `${serial}_${role}_attestation.der`, role },
-      { name: `${serial}_${role}_pubkey.pub`, role },
-      { name: `${serial}_${role}_pubkey.pem`, role },
+      { name: fileName(PRODUCT_FILES.attestation(serial, role)), role },
+      { name: fileName(PRODUCT_FILES.publicKey(serial, role)), role },
+      { name: fileName(PRODUCT_FILES.pem(serial, role)), role },
     ]),
   ];
 }

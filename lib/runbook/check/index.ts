@@ -20,6 +20,12 @@ export interface CheckOptions extends TypecheckOptions {
   readonly signal?: AbortSignal;
   /** The runbook's bytes, already read by the caller; read from `file` otherwise. */
   readonly bytes?: Uint8Array;
+  /**
+   * Run the extra `checkers` only when the built-in ones found nothing: a
+   * rehearsal of a runbook that does not parse or type-check would only
+   * repeat those findings.
+   */
+  readonly staticFindingsStop?: boolean;
 }
 
 export interface CheckResult {
@@ -37,11 +43,15 @@ export async function checkRunbook(file: string, options: CheckOptions = {}): Pr
 /** The checkers over an already parsed runbook, after the parse's own findings. */
 export async function checkParsed(runbook: Runbook, parsed: readonly Diagnostic[], options: CheckOptions = {}): Promise<Diagnostic[]> {
   const found = [...parsed];
-  const checkers = [...STATIC_RULES, ...(options.typecheck === false ? [] : [typecheckChecker(options)]), ...(options.checkers ?? [])];
-  for (const checker of checkers) {
-    options.signal?.throwIfAborted();
-    await checker.check(runbook, (d) => found.push(d), options.signal ? { signal: options.signal } : {});
-  }
+  const builtIn = [...STATIC_RULES, ...(options.typecheck === false ? [] : [typecheckChecker(options)])];
+  const run = async (checkers: readonly Checker[]) => {
+    for (const checker of checkers) {
+      options.signal?.throwIfAborted();
+      await checker.check(runbook, (d) => found.push(d), options.signal ? { signal: options.signal } : {});
+    }
+  };
+  await run(builtIn);
+  if (!(options.staticFindingsStop === true && found.length > 0)) await run(options.checkers ?? []);
   return sortDiagnostics(found);
 }
 

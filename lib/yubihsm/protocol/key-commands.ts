@@ -1,7 +1,8 @@
 /**
- * Key creation and use payloads: PUT AUTHENTICATION KEY, GENERATE ASYMMETRIC
- * KEY, GET PUBLIC KEY, SIGN ECDSA, SIGN ATTESTATION CERTIFICATE, GET OPAQUE
- * (Yubico command reference, sections of the same names).
+ * Key creation and use payloads: PUT AUTHENTICATION KEY, CHANGE
+ * AUTHENTICATION KEY, GENERATE ASYMMETRIC KEY, GET PUBLIC KEY, SIGN ECDSA,
+ * SIGN ATTESTATION CERTIFICATE, GET OPAQUE (Yubico command reference,
+ * sections of the same names).
  */
 import { DER } from '@noble/curves/abstract/weierstrass.js';
 import { decodeCapabilities, encodeCapabilities, type Capabilities } from '../capabilities.ts';
@@ -90,6 +91,42 @@ export function decodePutAuthenticationKeyRequest(data: Uint8Array): PutAuthenti
   };
   r.end();
   return req;
+}
+
+export interface ChangeAuthenticationKeyRequest {
+  /** The key to change: the device accepts only the session's own authentication key. */
+  readonly id: number;
+  readonly algorithm: number;
+  /** The new key material: K-ENC ‖ K-MAC for aes128-yubico-authentication. Secret. */
+  readonly key: Uint8Array;
+}
+
+/**
+ * CHANGE AUTHENTICATION KEY request data: id (2) ‖ algorithm (1) ‖ K-ENC
+ * (16) ‖ K-MAC (16) (Yubico command reference, "CHANGE AUTHENTICATION KEY";
+ * firmware 2.1.0 and later). The result holds the keys: the caller wipes it
+ * once it is sealed.
+ */
+export function encodeChangeAuthenticationKeyRequest(id: number, encKey: Uint8Array, macKey: Uint8Array): Uint8Array {
+  if (encKey.length !== KEY_BYTES || macKey.length !== KEY_BYTES) {
+    throw new YubiHsmError('YUBIHSM_REQUEST_INVALID', `authentication keys are two ${KEY_BYTES}-byte AES keys`);
+  }
+  const w = new Writer(3 + 2 * KEY_BYTES).u16(id).u8(AUTHENTICATION_KEY_ALGORITHM).bytes(encKey).bytes(macKey);
+  const data = w.finish();
+  w.wipe();
+  return data;
+}
+
+/**
+ * Device side: parses CHANGE AUTHENTICATION KEY request data
+ * (attacker-controlled). The key material's length depends on the
+ * algorithm, which the caller checks against the key being changed.
+ */
+export function decodeChangeAuthenticationKeyRequest(data: Uint8Array): ChangeAuthenticationKeyRequest {
+  const r = requestReader(data, 'CHANGE AUTHENTICATION KEY');
+  const id = r.u16('key id');
+  const algorithm = r.u8('algorithm');
+  return { id, algorithm, key: Uint8Array.from(r.rest()) };
 }
 
 /**

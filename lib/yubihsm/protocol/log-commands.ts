@@ -1,12 +1,12 @@
 /**
- * GET LOG ENTRIES payload (Yubico command reference, "GET LOG ENTRIES";
- * Yubico, "Logs"). The audit log is a hash chain: each entry's digest is the
+ * GET LOG ENTRIES and SET LOG INDEX payloads (Yubico command reference,
+ * "GET LOG ENTRIES", "SET LOG INDEX"; Yubico, "Logs"). The audit log is a hash chain: each entry's digest is the
  * first 16 bytes of SHA-256(entry's first 16 bytes ‖ previous digest). The
  * ceremony transcript carries these entries.
  */
 import { createHash } from 'node:crypto';
 import { YubiHsmError } from '../errors.ts';
-import { Reader, Writer } from './bytes.ts';
+import { Reader, requestReader, Writer } from './bytes.ts';
 
 /** Bytes of one log entry; the first 16 are its data, the last 16 its digest. */
 export const LOG_ENTRY_BYTES = 32;
@@ -116,4 +116,21 @@ export function firstBrokenLink(entries: readonly LogEntry[], previous?: LogEntr
     prev = e;
   }
   return -1;
+}
+
+/**
+ * SET LOG INDEX request data: the number (2) of the last entry the host has
+ * read, so the device may reuse the entries up to it (Yubico, "SET LOG
+ * INDEX": mostly of use with forced audit).
+ */
+export function encodeSetLogIndexRequest(index: number): Uint8Array {
+  return new Writer(2).u16(index).finish();
+}
+
+/** Device side: parses SET LOG INDEX request data (attacker-controlled; not exactly 2 bytes: WRONG LENGTH). */
+export function decodeSetLogIndexRequest(data: Uint8Array): number {
+  const r = requestReader(data, 'SET LOG INDEX');
+  const index = r.u16('log index');
+  r.end();
+  return index;
 }

@@ -1,6 +1,9 @@
 // @peculiar/x509 resolves its ASN.1 schemas through tsyringe, which needs the Reflect polyfill loaded first.
 import 'reflect-metadata';
-import { createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, webcrypto, type KeyObject } from 'node:crypto';
+import { createPrivateKey, createPublicKey, generateKeyPair, randomBytes, webcrypto, type KeyObject } from 'node:crypto';
+import { promisify } from 'node:util';
+
+const generateKeyPairAsync = promisify(generateKeyPair);
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as x509 from '@peculiar/x509';
@@ -51,9 +54,28 @@ export function simulatedCa(): SimulatedCa {
   return cached;
 }
 
-/** The simulated root CA certificate as PEM (what `runbook simulate yubihsm --ca-cert-out` writes). */
+/** The simulated root CA certificate as PEM. */
 export function simulatedRootPem(): string {
   return readFileSync(join(SIMULATED_CA_DIR, 'root-ca.pem'), 'utf8');
+}
+
+/**
+ * The simulated root and sub-CA certificates as one PEM file, root first
+ * (what `runbook simulate yubihsm --ca-cert-out` writes). A device
+ * certificate is issued by the sub-CA, so a third party needs both to check
+ * an attestation with what the simulator hands out:
+ * `openssl verify -CAfile FILE -untrusted device.pem attestation.pem`.
+ */
+export function simulatedCaBundlePem(): string {
+  const pem = (name: string) => {
+    const text = readFileSync(join(SIMULATED_CA_DIR, name), 'utf8');
+    return text.endsWith('\n') ? text : `${text}\n`;
+  };
+  try {
+    return pem('root-ca.pem') + pem('sub-ca.pem');
+  } catch (err) {
+    throw new SimulatorError('SIMULATOR_CA_UNREADABLE', `cannot read the simulated CA in ${SIMULATED_CA_DIR}: ${(err as Error).message}`, { cause: err });
+  }
 }
 
 /** A node private key as a WebCrypto signing key for @peculiar/x509. */
@@ -81,9 +103,14 @@ export interface DeviceIdentity {
   readonly certificate: Uint8Array;
 }
 
-/** An RSA-2048 key pair, as real devices carry for attestation. */
-export function generateAttestationKey(): KeyObject {
-  return generateKeyPairSync('rsa', { modulusLength: 2048, publicExponent: 0x10001 }).privateKey;
+/**
+ * An RSA-2048 key pair, as real devices carry for attestation. Made on
+ * libuv's thread pool: a bench of several devices makes their keys at once
+ * rather than one after another.
+ */
+export async function generateAttestationKey(): Promise<KeyObject> {
+  const { privateKey } = await generateKeyPairAsync('rsa', { modulusLength: 2048, publicExponent: 0x10001 });
+  return privateKey;
 }
 
 /**
@@ -126,6 +153,6 @@ export function authorityKeyId(issuer: x509.X509Certificate): x509.AuthorityKeyI
 
 /** A fresh device identity: attestation key and certificate. */
 export async function makeDeviceIdentity(serial: number): Promise<DeviceIdentity> {
-  const attestationKey = generateAttestationKey();
+  const attestationKey = await generateAttestationKey();
   return { attestationKey, certificate: await issueDeviceCertificate(serial, attestationKey) };
 }

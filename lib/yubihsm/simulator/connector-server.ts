@@ -12,14 +12,17 @@ import { SimulatorError } from './errors.ts';
  * yubihsm-connector's own handlers (api.go in Yubico/yubihsm-connector):
  *
  *   GET /connector/status   200 text lines status=OK (NO_DEVICE when the
- *                           device is unplugged), serial=<10 digits>,
- *                           version, pid, address, port; 405 with
- *                           `Allow: GET` for any other method.
+ *                           device is unplugged, or off the bus rebooting
+ *                           after RESET DEVICE: the connector's USB reopen
+ *                           fails), serial=<10 digits>, version, pid,
+ *                           address, port; 405 with `Allow: GET` for any
+ *                           other method.
  *   POST /connector/api     the body is one request frame, the answer one
  *                           response frame (application/octet-stream).
  *                           405 with `Allow: POST` for another method; 400
  *                           when Content-Length is missing, under 3 or over
- *                           2048 + 3; 500 when the device does not answer.
+ *                           2048 + 3; 500 when the device does not answer
+ *                           (unplugged, rebooting, closed).
  *   anything else           404 "404 page not found".
  *   Host not a loopback     403, whatever the path (see isLoopbackHostHeader).
  *
@@ -39,6 +42,7 @@ const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
 
 export interface ConnectorDevice extends FrameDevice {
   readonly serial: number;
+  /** True while the device is on the bus (plugged in, not rebooting). */
   readonly isConnected: boolean;
 }
 

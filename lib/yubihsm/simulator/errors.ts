@@ -13,7 +13,13 @@ export type SimulatorErrorCode =
   | 'SIMULATOR_DISCONNECTED'
   /** The simulated device was closed (`close()`); it answers nothing more. */
   | 'SIMULATOR_CLOSED'
-  /** A construction option is out of range (serial, firmware version, fault hook). */
+  /** The simulated device is rebooting after RESET DEVICE: off the bus until `rebootMs` have passed. */
+  | 'SIMULATOR_REBOOTING'
+  /** A state directory's files (identity, objects) cannot be read, do not parse, or belong to another serial. */
+  | 'SIMULATOR_STATE_INVALID'
+  /** A state directory cannot be created or written. */
+  | 'SIMULATOR_STATE_UNWRITABLE'
+  /** A construction option is out of range (serial, firmware version, reboot time, fault hook). */
   | 'SIMULATOR_OPTION_INVALID'
   /** The committed simulated CA (lib/yubihsm/simulator/ca/) cannot be read or parsed. */
   | 'SIMULATOR_CA_UNREADABLE'

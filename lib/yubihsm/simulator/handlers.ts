@@ -1,14 +1,22 @@
 // @peculiar/x509 resolves its ASN.1 schemas through tsyringe, which needs the Reflect polyfill loaded first.
 import 'reflect-metadata';
-import { createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { createPublicKey, generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
 import { X509Certificate } from '@peculiar/x509';
 import { AttestationError } from '../attestation.ts';
 import { CAPABILITY_BITS, hasCapabilities, type CapabilityName } from '../capabilities.ts';
 import { Algorithm, curveOfAlgorithm } from '../protocol/algorithms.ts';
 import { Command } from '../protocol/commands.ts';
-import { encodeDeviceInfoResponse, type FirmwareVersion } from '../protocol/device-commands.ts';
+import {
+  decodeBlinkRequest,
+  decodePseudoRandomRequest,
+  encodeDeviceInfoResponse,
+  encodeStorageInfoResponse,
+  MAX_PSEUDO_RANDOM_BYTES,
+  type FirmwareVersion,
+} from '../protocol/device-commands.ts';
 import { DeviceError } from '../protocol/errors.ts';
 import {
+  decodeChangeAuthenticationKeyRequest,
   decodeGenerateAsymmetricKeyRequest,
   decodeObjectId,
   decodePutAuthenticationKeyRequest,
@@ -26,13 +34,17 @@ import {
   encodeObjectInfoResponse,
   type ObjectEntry,
 } from '../protocol/object-commands.ts';
+import { decodeSetLogIndexRequest } from '../protocol/log-commands.ts';
+import { decodeGetOptionRequest, decodeSetOptionRequest } from '../protocol/option-commands.ts';
 import { decodeLabel, ObjectOrigin, ObjectType } from '../protocol/objects.ts';
+import { KEY_BYTES } from '../session/scp03.ts';
 import { LOG_CAPACITY, type AuditLog } from './audit-log.ts';
 import { issueAttestation } from './attestation-issuer.ts';
 import { signPrehash } from '../../ecdsa.ts';
 import { ecPublicKey } from '../../keys.ts';
+import type { DeviceOptions } from './device-options.ts';
 import { refuse } from './errors.ts';
-import { objectLength, type ObjectStore, type StoredObject } from './object-store.ts';
+import { MAX_OBJECTS, objectLength, PAGE_BYTES, TOTAL_PAGES, type ObjectStore, type StoredObject } from './object-store.ts';
 import type { Session } from './sessions.ts';
 
 /**
@@ -57,6 +69,10 @@ export interface DeviceState {
   readonly deviceCertificate: Uint8Array;
   /** Algorithms GET DEVICE INFO lists. */
   readonly algorithms: readonly Algorithm[];
+  /** The device options (force-audit, command-audit). */
+  readonly options: DeviceOptions;
+  /** Flashes the LED for `seconds` (BLINK DEVICE). */
+  blink(seconds: number): void;
 }
 
 /** What a handler reports for the audit log besides its result. */
@@ -191,7 +207,9 @@ const putAuthenticationKey: Handler = (device, session, data, targets) => {
  * GENERATE ASYMMETRIC KEY (0x46): id (2) | label (40) | domains (2) |
  * capabilities (8) | algorithm (1); answers the id (2). Needs
  * generate-asymmetric-key. The simulator generates EC P-256 and P-384 keys
- * (node:crypto); other algorithms are refused with INVALID DATA.
+ * (node:crypto). Other algorithms, including those GET DEVICE INFO lists
+ * because a 2.1 device has them (RSA, the other curves), are refused with
+ * INVALID DATA, the device's answer to an algorithm it cannot use here.
  */
 const generateAsymmetricKey: Handler = (device, session, data, targets) => {
   needCapability(session, 'generate-asymmetric-key');
@@ -417,6 +435,102 @@ const getLogEntries: Handler = (device, session, data) => {
   return { data: device.log.encode() };
 };
 
+/**
+ * GET STORAGE INFO (0x41): no data; answers total records (2) | free
+ * records (2) | total pages (2) | free pages (2) | page size (2). No
+ * capability needed.
+ */
+const getStorageInfo: Handler = (device, _session, data) => {
+  if (data.length !== 0) throw refuse(DeviceError.WrongLength, 'GET STORAGE INFO takes no data');
+  const { store } = device;
+  return {
+    data: encodeStorageInfoResponse({
+      totalRecords: MAX_OBJECTS,
+      freeRecords: MAX_OBJECTS - store.records,
+      totalPages: TOTAL_PAGES,
+      freePages: TOTAL_PAGES - store.pages,
+      pageSize: PAGE_BYTES,
+    }),
+  };
+};
+
+/**
+ * GET PSEUDO RANDOM (0x51): count (2); answers that many bytes from the
+ * device's random generator (here node:crypto's). Needs get-pseudo-random.
+ * A count whose answer would not fit a session response is refused with
+ * INVALID DATA (the reference does not say what the device answers).
+ */
+const getPseudoRandom: Handler = (_device, session, data) => {
+  const count = decodePseudoRandomRequest(data);
+  needCapability(session, 'get-pseudo-random');
+  if (count > MAX_PSEUDO_RANDOM_BYTES) throw refuse(DeviceError.InvalidData, `${count} random bytes do not fit in a session response`);
+  return { data: new Uint8Array(randomBytes(count)) };
+};
+
+/**
+ * SET OPTION (0x4f): tag (1) | length (2) | value; no data back. Needs
+ * set-option. Force-audit takes one setting byte, command-audit pairs of
+ * command (1) | setting (1); see device-options.ts for the rules.
+ */
+const setOption: Handler = (device, session, data) => {
+  const { option, value } = decodeSetOptionRequest(data);
+  needCapability(session, 'set-option');
+  device.options.set(option, value);
+  return { data: EMPTY };
+};
+
+/** GET OPTION (0x50): tag (1); answers the option's value. Needs get-option. */
+const getOption: Handler = (device, session, data) => {
+  const option = decodeGetOptionRequest(data);
+  needCapability(session, 'get-option');
+  return { data: device.options.get(option) };
+};
+
+/**
+ * SET LOG INDEX (0x67): index (2); no data back. Marks the log entries up to
+ * and including `index` as read, so the Log Store may reuse them. Needs
+ * get-log-entries, the capability of the audit log. An index that names no
+ * entry held is refused with INVALID DATA.
+ */
+const setLogIndex: Handler = (device, session, data) => {
+  const index = decodeSetLogIndexRequest(data);
+  needCapability(session, 'get-log-entries');
+  if (!device.log.setIndex(index)) throw refuse(DeviceError.InvalidData, `no log entry ${index} is held`);
+  return { data: EMPTY };
+};
+
+/** BLINK DEVICE (0x6b): seconds (1); no data back. No capability needed. */
+const blinkDevice: Handler = (device, _session, data) => {
+  device.blink(decodeBlinkRequest(data));
+  return { data: EMPTY };
+};
+
+/**
+ * CHANGE AUTHENTICATION KEY (0x6c): id (2) | algorithm (1) | K-ENC (16) |
+ * K-MAC (16); answers the id (2). A session may change only its own
+ * authentication key (another id is INVALID ID, as python-yubihsm's device
+ * tests expect), and that key must hold change-authentication-key. The
+ * algorithm stays the key's (firmware 2.1 has symmetric authentication keys
+ * only); the key's other attributes and sequence are kept, and the session
+ * goes on with the keys it was opened with.
+ */
+const changeAuthenticationKey: Handler = (device, session, data, targets) => {
+  const req = decodeChangeAuthenticationKeyRequest(data);
+  targets.target = req.id;
+  needCapability(session, 'change-authentication-key');
+  if (req.id !== session.authority.keyId) {
+    throw refuse(DeviceError.InvalidId, `a session may change only its own authentication key 0x${session.authority.keyId.toString(16)}`);
+  }
+  const key = visible(device, session, ObjectType.AuthenticationKey, req.id);
+  if (req.algorithm !== (key.algorithm as number)) {
+    throw refuse(DeviceError.InvalidData, `authentication key 0x${req.id.toString(16)} is algorithm ${key.algorithm}, not ${req.algorithm}`);
+  }
+  if (req.key.length !== 2 * KEY_BYTES) throw refuse(DeviceError.WrongLength, `an aes128-yubico-authentication key is ${2 * KEY_BYTES} bytes`);
+  device.store.replaceKeys(ObjectType.AuthenticationKey, req.id, { enc: req.key.slice(0, KEY_BYTES), mac: req.key.slice(KEY_BYTES) });
+  req.key.fill(0);
+  return { data: encodeObjectId(req.id), target: req.id };
+};
+
 /** The commands a session may carry, by code. */
 export const SESSION_HANDLERS: ReadonlyMap<number, Handler> = new Map<number, Handler>([
   [Command.Echo, (_d, _s, data) => ({ data: echo(data) })],
@@ -434,4 +548,11 @@ export const SESSION_HANDLERS: ReadonlyMap<number, Handler> = new Map<number, Ha
   [Command.SignEcdsa, signEcdsa],
   [Command.DeleteObject, deleteObject],
   [Command.SignAttestationCertificate, signAttestationCertificate],
+  [Command.GetStorageInfo, getStorageInfo],
+  [Command.GetPseudoRandom, getPseudoRandom],
+  [Command.SetOption, setOption],
+  [Command.GetOption, getOption],
+  [Command.SetLogIndex, setLogIndex],
+  [Command.BlinkDevice, blinkDevice],
+  [Command.ChangeAuthenticationKey, changeAuthenticationKey],
 ]);

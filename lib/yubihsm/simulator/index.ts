@@ -5,7 +5,9 @@
 export {
   SimulatedYubiHsm,
   DEFAULT_FIRMWARE,
+  DEFAULT_REBOOT_MS,
   DEFAULT_SERIAL,
+  DEVICE_ALGORITHMS,
   FACTORY_AUTH_KEY_ID,
   FACTORY_AUTH_KEY_LABEL,
   FACTORY_PASSWORD,
@@ -14,7 +16,17 @@ export {
   type SimulatorOptions,
 } from './device.ts';
 export { ConnectorServer, CONNECTOR_VERSION, type ConnectorServerOptions } from './connector-server.ts';
-export { makeDeviceIdentity, simulatedCa, simulatedRootPem, SIMULATED_CA_DIR, type DeviceIdentity, type SimulatedCa } from './ca.ts';
+export {
+  makeDeviceIdentity,
+  simulatedCa,
+  simulatedCaBundlePem,
+  simulatedRootPem,
+  SIMULATED_CA_DIR,
+  type DeviceIdentity,
+  type SimulatedCa,
+} from './ca.ts';
+export { identityForSerial } from './identities.ts';
+export { AUDITED_COMMANDS } from './device-options.ts';
 export { ROOT_CA_CN, SUB_CA_CN } from './ca-names.ts';
 export { SimulatorError, type SimulatorErrorCode } from './errors.ts';
 export { LOG_CAPACITY, type LogEntry } from './audit-log.ts';

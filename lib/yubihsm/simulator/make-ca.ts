@@ -8,7 +8,7 @@
  * Yubico's, so the files must never be regenerated casually. The script
  * refuses to overwrite any of them (writeProduct is create-exclusive).
  *
- * The chain mirrors Yubico's own (see ../shared/fixtures/yubico/):
+ * The chain mirrors Yubico's own (see test/fixtures/yubico/):
  *
  *   root    RSA-4096, self-signed, serial 4 bytes, SKI, BasicConstraints
  *           critical CA pathlen 2, KeyUsage critical keyCertSign|cRLSign

@@ -2,14 +2,14 @@
 // pkcs11js driver over SoftHSM2, and the simulated SmartCard-HSM.
 import { openPkcs11Token } from '../../../lib/pkcs11/driver.ts';
 import { NITROKEY_HSM, SOFTHSM2, type ExpectedToken } from '../../../lib/pkcs11/identity.ts';
-import { DEFAULT_SO_PIN } from '../../../lib/pkcs11/pins.ts';
 import { SimulatedSmartCardHsm } from '../../../lib/pkcs11/simulator/smartcard-hsm.ts';
 import { openSimulatedToken } from '../../../lib/pkcs11/simulator/token.ts';
+import type { SoftHsmShelf } from '../../../lib/pkcs11/softhsm.ts';
 import type { Token } from '../../../lib/pkcs11/token.ts';
-import { SoftHsmStore } from './softhsm.ts';
+import { FACTORY_PINS, discardShelf, newShelf } from './softhsm.ts';
 
 /** The PINs a token has before the ceremony: the SmartCard-HSM factory values. */
-export const START = { soPin: DEFAULT_SO_PIN, userPin: '648219' } as const;
+export const START = FACTORY_PINS;
 
 export interface Backend {
   readonly name: string;
@@ -28,10 +28,10 @@ export interface Backend {
 }
 
 export function softhsmBackend(module: string): Backend {
-  let stores: SoftHsmStore[] = [];
-  const store = (): SoftHsmStore => {
-    const s = new SoftHsmStore(module).use();
-    stores.push(s);
+  let shelves: SoftHsmShelf[] = [];
+  const shelf = (): SoftHsmShelf => {
+    const s = newShelf(module);
+    shelves.push(s);
     return s;
   };
   const open = () => openPkcs11Token({ module });
@@ -39,23 +39,27 @@ export function softhsmBackend(module: string): Backend {
     name: 'SoftHSM2 through pkcs11js',
     expect: SOFTHSM2,
     other: NITROKEY_HSM,
-    fresh() {
-      store().initToken({ label: 'ceremony', ...START });
+    async fresh() {
+      const s = shelf();
+      await s.create('ceremony');
+      await s.insert('ceremony');
       return open();
     },
-    none() {
-      store();
+    async none() {
+      // A token on the shelf, not inserted, is not seen.
+      await shelf().create('bagged');
       return open();
     },
-    two() {
-      const s = store();
-      s.initToken({ label: 'first', ...START });
-      s.initToken({ label: 'second', ...START });
+    async two() {
+      const s = shelf();
+      await s.create('first');
+      await s.create('second');
+      await s.insertAll();
       return open();
     },
     cleanup() {
-      for (const s of stores) s.remove();
-      stores = [];
+      for (const s of shelves) discardShelf(s);
+      shelves = [];
     },
   };
 }

@@ -2,21 +2,21 @@
 // it as it was or that an error names exactly what is on it.
 import { inspect } from 'node:util';
 import { expect } from 'vitest';
-import { CEREMONY_KEYS } from '../../../lib/pkcs11/generate.ts';
 import { idHex, type Token } from '../../../lib/pkcs11/token.ts';
+import { KEYS } from './keys.ts';
 
 export interface TokenState {
   readonly label: string;
   readonly serial: string;
   readonly flags: number;
-  /** Per ceremony id (hex): the object classes on the token and the public point, as a user sees them. */
+  /** Per test key id (hex, support/keys.ts): the object classes on the token and the public point, as a user sees them. */
   readonly objects: Record<string, { classes: string[]; point: string | undefined }>;
 }
 
 /**
  * Everything a provisioning or key-generation step could have changed:
  * token info, and, logged in as the user (private keys are invisible
- * otherwise, PKCS#11 v2.40 §4.4), the objects under both ceremony ids.
+ * otherwise, PKCS#11 v2.40 §4.4), the objects under both test key ids.
  * `userPin` undefined means the user PIN is not set, so only public objects can be seen.
  */
 export async function tokenState(token: Token, userPin: string | undefined): Promise<TokenState> {
@@ -24,7 +24,7 @@ export async function tokenState(token: Token, userPin: string | undefined): Pro
   if (userPin !== undefined) await token.login('user', userPin);
   try {
     const objects: TokenState['objects'] = {};
-    for (const key of CEREMONY_KEYS) {
+    for (const key of KEYS) {
       const classes = (await token.objectsWithId(key.id)).sort();
       const point = classes.includes('public-key') ? Buffer.from((await token.publicKey(key.id)).ecPoint).toString('hex') : undefined;
       objects[idHex(key.id)] = { classes, point };
@@ -35,8 +35,8 @@ export async function tokenState(token: Token, userPin: string | undefined): Pro
   }
 }
 
-/** No ceremony object at all under either id. */
-export const NO_KEYS: TokenState['objects'] = Object.fromEntries(CEREMONY_KEYS.map((k) => [idHex(k.id), { classes: [], point: undefined }]));
+/** No object at all under either test key id. */
+export const NO_KEYS: TokenState['objects'] = Object.fromEntries(KEYS.map((k) => [idHex(k.id), { classes: [], point: undefined }]));
 
 /**
  * The same token, with `method` replaced: for faults a real token shows only

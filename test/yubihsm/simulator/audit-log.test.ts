@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { capabilities } from '../../../lib/yubihsm/capabilities.ts';
 import { LOG_CAPACITY } from '../../../lib/yubihsm/simulator/index.ts';
-import { ALG, CMD, device, frame, generateData, open, parse, putAuthKeyData, u16 } from './raw-host.ts';
+import { ALG, CMD, afterReboot, device, frame, generateData, open, parse, putAuthKeyData, u16 } from './raw-host.ts';
 
 interface Entry {
   number: number;
@@ -99,6 +99,7 @@ describe('audit log', () => {
     const s = await open(dev);
     await s.ok(CMD.putAuthKey, putAuthKeyData(2, 'a', 1, 0n, 0n, 'x'));
     await s.ok(CMD.reset);
+    await afterReboot(dev);
     const fresh = await open(dev);
     const { entries } = decodeLog(await fresh.ok(CMD.getLogEntries));
     expect(entries.map((e) => [e.number, e.command])).toEqual([

@@ -9,6 +9,7 @@ import { ObjectType } from '../../../lib/yubihsm/protocol/objects.ts';
 import { HttpTransport } from '../../../lib/yubihsm/transports/http.ts';
 import { InProcessTransport } from '../../../lib/yubihsm/transports/in-process.ts';
 import type { Transport } from '../../../lib/yubihsm/transports/transport.ts';
+import { waitForDevice } from '../../../lib/yubihsm/wait.ts';
 import { ConnectorServer } from '../../../lib/yubihsm/simulator/index.ts';
 import { device } from './raw-host.ts';
 
@@ -17,24 +18,43 @@ afterAll(async () => {
   for (const s of servers) await s.close();
 });
 
-const transports: [string, () => Promise<Transport>][] = [
-  ['in process', async () => new InProcessTransport(await device())],
+interface Link {
+  readonly transport: Transport;
+  /** A new client to the same device, for finding it again after its reboot. */
+  reopen(): Promise<YubiHsmClient>;
+}
+
+const transports: [string, () => Promise<Link>][] = [
+  [
+    'in process',
+    async () => {
+      const dev = await device();
+      return { transport: new InProcessTransport(dev), reopen: () => Promise.resolve(new YubiHsmClient(new InProcessTransport(dev))) };
+    },
+  ],
   [
     'over HTTP',
     async () => {
       const server = await ConnectorServer.start(await device());
       servers.push(server);
-      return new HttpTransport(server.url);
+      return { transport: new HttpTransport(server.url), reopen: () => YubiHsmClient.connector(server.url) };
     },
   ],
 ];
 
-describe.each(transports)('host client against the simulator, %s', (_name, makeTransport) => {
+describe.each(transports)('host client against the simulator, %s', (_name, connect) => {
+  const makeTransport = async () => (await connect()).transport;
+
   it('runs the PSF runbook provisioning sequence', async () => {
-    const client = new YubiHsmClient(await makeTransport());
+    const link = await connect();
+    const client = new YubiHsmClient(link.transport);
     expect((await client.getDeviceInfo()).serial).toBe(7550054);
     const factory = await client.openSession(1, { password: 'password' });
     await factory.resetDevice();
+    // The device reboots after the reset; the host finds it again rather than sleeping a guess.
+    const back = await waitForDevice(() => link.reopen(), { timeoutMs: 5_000 });
+    expect(back.info.serial).toBe(7550054);
+    await back.client.close();
     const admin = await client.openSession(1, { password: 'password' });
     await admin.putAuthenticationKey({
       id: 2,

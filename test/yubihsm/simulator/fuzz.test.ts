@@ -69,4 +69,28 @@ describe('command parser fuzzing', () => {
     );
     expect(dev.internalErrors).toEqual([]);
   });
+
+  it('answers the management commands with random data inside a session with an inner frame', async () => {
+    // GET STORAGE INFO, SET/GET OPTION, GET PSEUDO RANDOM, SET LOG INDEX, BLINK DEVICE, CHANGE AUTHENTICATION KEY.
+    const management = [0x41, 0x4f, 0x50, 0x51, 0x67, 0x6b, 0x6c];
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom(...management),
+        fc.oneof(
+          fc.uint8Array({ maxLength: 100 }),
+          fc.constantFrom(Uint8Array.of(1), Uint8Array.of(3), Uint8Array.of(0, 1), Uint8Array.of(1, 0, 1, 2), Uint8Array.of(3, 0, 2, 0x56, 2), Uint8Array.of(0, 1, 38)),
+        ),
+        async (code, data) => {
+          // A fresh device each time: these commands change options, the log and keys.
+          const dev = await device();
+          const s = await open(dev);
+          const a = await s.send(code, data);
+          if (a.code === 0x7f) expect(a.data).toHaveLength(1);
+          else expect(a.code).toBe(code | 0x80);
+          expect(dev.internalErrors).toEqual([]);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
 });

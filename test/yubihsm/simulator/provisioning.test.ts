@@ -14,7 +14,7 @@ import { decodeAttestation } from '../../../lib/yubihsm/attestation.ts';
 import { capabilities } from '../../../lib/yubihsm/capabilities.ts';
 import { keyFromPoint, type Curve } from '../../../lib/keys.ts';
 import { simulatedCa, SIMULATED_CA_DIR } from '../../../lib/yubihsm/simulator/index.ts';
-import { ALG, CMD, ERR, TYPE, device, errorOf, generateData, open, putAuthKeyData, tryOpen, u16 } from './raw-host.ts';
+import { ALG, CMD, ERR, TYPE, afterReboot, device, errorOf, generateData, open, putAuthKeyData, tryOpen, u16 } from './raw-host.ts';
 
 const AUTHKEY_CAPS = capabilities(
   'get-opaque',
@@ -34,6 +34,7 @@ async function provision(curve: Curve, serial: number) {
   const dev = await device({ serial });
   const factory = await open(dev);
   expect((await factory.send(CMD.reset)).code).toBe(0x88);
+  await afterReboot(dev);
   const again = await open(dev);
   await again.ok(CMD.putAuthKey, putAuthKeyData(2, 'tuf-authkey', 0x0001, AUTHKEY_CAPS, SIGN, 'correct horse battery staple'));
   const s = await open(dev, 2, 'correct horse battery staple');

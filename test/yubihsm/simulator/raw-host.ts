@@ -65,6 +65,15 @@ export async function device(options: SimulatorOptions = {}): Promise<SimulatedY
   return SimulatedYubiHsm.create({ identity: await sharedIdentity(serial), ...options, serial });
 }
 
+/** Resolves once the device is back on the bus after RESET DEVICE (its reboot runs on its clock; by default the real one). */
+export async function afterReboot(dev: SimulatedYubiHsm, limitMs = 5_000): Promise<void> {
+  const end = Date.now() + limitMs;
+  while (dev.isRebooting) {
+    if (Date.now() > end) throw new Error(`the device was still rebooting after ${limitMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
 const keyCache = new Map<string, StaticKeys>();
 export function keysOf(password: string): StaticKeys {
   let k = keyCache.get(password);
@@ -143,10 +152,17 @@ export const CMD = {
   listObjects: 0x48,
   getLogEntries: 0x4d,
   getObjectInfo: 0x4e,
+  setOption: 0x4f,
+  getOption: 0x50,
+  getPseudoRandom: 0x51,
+  getStorageInfo: 0x41,
   getPublicKey: 0x54,
   signEcdsa: 0x56,
   deleteObject: 0x58,
   signAttestation: 0x64,
+  setLogIndex: 0x67,
+  blink: 0x6b,
+  changeAuthKey: 0x6c,
 } as const;
 
 export const ERR = {
@@ -157,9 +173,11 @@ export const ERR = {
   sessionsFull: 0x05,
   wrongLength: 0x08,
   insufficientPermissions: 0x09,
+  logFull: 0x0a,
   objectNotFound: 0x0b,
   invalidId: 0x0c,
   objectExists: 0x11,
+  storageFailed: 0x07,
 } as const;
 
 export const TYPE = { opaque: 1, authKey: 2, asym: 3 } as const;

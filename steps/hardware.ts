@@ -1,0 +1,54 @@
+/**
+ * Where the ceremony's devices are: the one seam between the ceremony's
+ * steps and the world. A live ceremony reaches real devices (a YubiHSM 2
+ * over USB or a yubihsm-connector, a Nitrokey HSM through OpenSC's PKCS#11
+ * module); a rehearsal reaches simulated ones, or SoftHSM2 tokens standing
+ * in for the Nitrokeys (steps/rehearsal/bench.ts). The steps are the same.
+ */
+import type { ExpectedToken } from '../lib/pkcs11/identity.ts';
+import { NITROKEY_HSM } from '../lib/pkcs11/identity.ts';
+import type { Token } from '../lib/pkcs11/token.ts';
+import type { YubiHsmClient } from '../lib/yubihsm/client.ts';
+
+export interface Hardware {
+  /** What stands behind it, for messages and the transcript: `devices`, `simulated`, `softhsm2`. */
+  readonly kind: 'devices' | 'simulated' | 'softhsm2';
+  /**
+   * Opens the one YubiHSM 2 plugged in ("Provisioning the YubiHSM 2": exactly
+   * one). None, or more than one, is refused with the device library's code.
+   */
+  openYubiHsm(): Promise<YubiHsmClient>;
+  /** Opens the one initialized token present ("Provisioning the Nitrokey HSM": exactly one). */
+  openNitrokey(): Promise<Token>;
+  /** What the token must report itself to be. */
+  readonly nitrokeyIdentity: ExpectedToken;
+  /** Attestations from the YubiHSM simulator's CA are to be trusted (a rehearsal only). */
+  readonly simulatedAttestations: boolean;
+  /** Product directories named by a SoftHSM2 serial are the rehearsal's Nitrokeys. */
+  readonly softhsmSerials: boolean;
+}
+
+export interface DeviceOptions {
+  /** A yubihsm-connector URL; without one, the YubiHSM 2 is reached over USB. */
+  readonly connector?: string;
+  /** The PKCS#11 module for the Nitrokey HSM; default OpenSC's. */
+  readonly pkcs11Module?: string;
+}
+
+/** Real devices, for `runbook run`. Libraries are loaded on first use: a rehearsal never loads `usb` or a PKCS#11 module. */
+export function deviceHardware(options: DeviceOptions = {}): Hardware {
+  return {
+    kind: 'devices',
+    nitrokeyIdentity: NITROKEY_HSM,
+    simulatedAttestations: false,
+    softhsmSerials: false,
+    async openYubiHsm() {
+      const { YubiHsmClient } = await import('../lib/yubihsm/client.ts');
+      return options.connector === undefined ? YubiHsmClient.usb() : YubiHsmClient.connector(options.connector);
+    },
+    async openNitrokey() {
+      const { openPkcs11Token } = await import('../lib/pkcs11/driver.ts');
+      return openPkcs11Token(options.pkcs11Module === undefined ? {} : { module: options.pkcs11Module });
+    },
+  };
+}
