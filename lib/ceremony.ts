@@ -81,6 +81,14 @@ export interface NitrokeyKeyFact {
 export const NITROKEY = {
   /** The SO-PIN a new Nitrokey HSM ships with (step nitrokey.so-pin). */
   factorySoPin: '3537363231383830',
+  /**
+   * Wrong PINs a SmartCard-HSM (the chip in a Nitrokey HSM) takes before it
+   * locks: 3 for the user PIN (the SO-PIN can unblock it), 15 for the SO-PIN
+   * (then the device is locked for good). PKCS#11 shows only "count low" and
+   * "final try", so the steps count the refusals themselves.
+   */
+  userPinTries: 3,
+  soPinTries: 15,
   /** The token label written when it is re-initialized; the PSF's was this one. */
   tokenLabel: 'Nitrokey HSM - TUF',
   keys: {

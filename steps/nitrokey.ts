@@ -20,6 +20,7 @@ import { Secret, revealSecret } from '../lib/secret.ts';
 import type { AskSecret, NitrokeySteps } from './api.ts';
 import { CONTINUE, NITROKEY_DANGER } from './banners.ts';
 import { StepError } from './errors.ts';
+import { Connections } from './connections.ts';
 import type { Hardware } from './hardware.ts';
 import { checkWritable, refuseExistingProducts } from './products.ts';
 import { SECRET_TRIES, withSecret } from './secrets.ts';
@@ -49,41 +50,34 @@ function formProblem(check: (pin: string) => void, pin: string): string | undefi
 }
 
 export function nitrokeySteps(ctx: RunbookContext<object>, hardware: Hardware): NitrokeySteps {
-  const connections = new Map<string, Connection>();
-
-  const connection = (): Connection => {
-    const c = connections.get(ctx.hsm.id);
-    if (!c) throw new StepError('STEP_NOT_CONNECTED', `${ctx.hsm.id}: step ${ctx.step.id} needs the token, but no earlier step of this section connected to it`);
-    return c;
-  };
-
-  const release = async (c: Connection): Promise<void> => {
-    connections.delete(ctx.hsm.id);
+  const connections = new Connections<Connection>(ctx, async (c) => {
     c.soPin?.wipe();
     await c.token.close().catch(() => undefined);
-  };
+  });
+  const holding = <T>(work: (c: Connection) => Promise<T>): Promise<T> => connections.using(work);
 
-  const holding = async <T>(work: (c: Connection) => Promise<T>): Promise<T> => {
-    const c = connection();
-    try {
-      return await work(c);
-    } catch (err) {
-      await release(c);
-      throw err;
-    }
-  };
-
-  /** Tells the operator how many tries the user PIN has left, and stops before the last one. */
-  const userPinRefused = async (c: Connection): Promise<void> => {
-    const state = pinTries(await c.token.info(), 'user');
+  /**
+   * After the device refused a PIN: tells the operator how many tries are
+   * left, counted from the device's retry counter and confirmed by its flags,
+   * and stops before the last one, which the runbook never spends.
+   */
+  const pinRefused = async (c: Connection, which: 'user' | 'so', refusals: number): Promise<void> => {
+    const state = pinTries(await c.token.info(), which);
     if (state === 'final-try' || state === 'locked') {
+      const name = which === 'user' ? 'user PIN' : 'SO-PIN';
+      const consequence = which === 'user' ? 'The SO can unblock the user PIN; then perform this step again' : 'A locked SO-PIN can never be unblocked';
       throw new StepError(
         'STEP_SECRET_REFUSED',
-        `${c.device} refused the user PIN and has ${state === 'locked' ? 'locked it' : 'one try left'}; the runbook will not spend the last try. ` +
-          'The SO can unblock the user PIN; then perform this step again',
+        `${c.device} refused the ${name} and has ${state === 'locked' ? 'locked it' : 'one try left'}; the runbook will not spend the last try. ${consequence}`,
       );
     }
-    ctx.note(`The HSM did not accept that user PIN${state === 'count-low' ? ' (it has fewer tries left now)' : ''}. Type it again.`);
+    if (which === 'user') {
+      // The counter was reset when nitrokey.user-pin set the PIN: this run's refusals are all of them.
+      ctx.note(`The HSM did not accept that user PIN: ${Math.max(NITROKEY.userPinTries - refusals, 2)} tries left before it locks. Type it again.`);
+    } else {
+      // Wrong SO-PINs from before this ceremony count too, and PKCS#11 does not tell how many there were.
+      ctx.note(`The HSM did not accept that SO-PIN. It locks for good after ${NITROKEY.soPinTries} wrong SO-PINs in all, and is not on its last yet. Type it again.`);
+    }
   };
 
   return {
@@ -95,8 +89,7 @@ export function nitrokeySteps(ctx: RunbookContext<object>, hardware: Hardware): 
     },
 
     async connect() {
-      const stale = connections.get(ctx.hsm.id);
-      if (stale) await release(stale);
+      await connections.release();
       const token = await hardware.openNitrokey();
       try {
         const info = await token.info();
@@ -110,7 +103,7 @@ export function nitrokeySteps(ctx: RunbookContext<object>, hardware: Hardware): 
         }
         await refuseExistingProducts(ctx.productsDir, 'nitrokey-hsm', serial, device);
         await checkWritable(ctx.productsDir, device);
-        connections.set(ctx.hsm.id, { token, serial, device, soPin: undefined });
+        await connections.hold({ token, serial, device, soPin: undefined });
         ctx.values.set('serial', serial);
         ctx.say(`Successfully discovered a Nitrokey HSM with serial number ${serial}`);
       } catch (err) {
@@ -127,12 +120,7 @@ export function nitrokeySteps(ctx: RunbookContext<object>, hardware: Hardware): 
           invalid: (pin) => formProblem((p) => checkSoPin(p, 'an SO-PIN'), pin),
           onInvalid: (why) => ctx.note(`${why}. Type it again.`),
           refused: wrongPin,
-          // A SmartCard-HSM locks its SO-PIN for good after 15 wrong tries;
-          // the token's flags say when it is down to its last.
-          onRefused: async () => {
-            checkSafeState(await c.token.info(), c.device);
-            ctx.note('The HSM did not accept that SO-PIN. Type it again.');
-          },
+          onRefused: (refusals) => pinRefused(c, 'so', refusals),
           use: async (pin) => {
             await reinitializeToken(c.token, { soPin: pin, label: NITROKEY.tokenLabel, expect: hardware.nitrokeyIdentity });
             return Secret.of(pin);
@@ -183,7 +171,7 @@ export function nitrokeySteps(ctx: RunbookContext<object>, hardware: Hardware): 
     },
 
     async noteSerial() {
-      const c = connection();
+      const c = connections.current();
       for (let attempt = 1; ; attempt++) {
         const written = await ctx.input(`Serial number of ${ctx.hsm.id} as you wrote it down`, { name: 'serial' });
         if (written.trim() === c.serial) return;
@@ -206,7 +194,7 @@ export function nitrokeySteps(ctx: RunbookContext<object>, hardware: Hardware): 
           invalid: (pin) => formProblem((p) => checkUserPin(p, 'the user PIN'), pin),
           onInvalid: (why) => ctx.note(`${why}. Type it again.`),
           refused: wrongPin,
-          onRefused: () => userPinRefused(c),
+          onRefused: (refusals) => pinRefused(c, 'user', refusals),
           use: (userPin) =>
             generateKeyPairs(c.token, {
               userPin,
@@ -221,7 +209,7 @@ export function nitrokeySteps(ctx: RunbookContext<object>, hardware: Hardware): 
           await ctx.writeProduct(PRODUCT_FILES.publicKey(c.serial, role), key.spki);
           await ctx.writeProduct(PRODUCT_FILES.pem(c.serial, role), key.pem);
         }
-        await release(c);
+        await connections.release();
       });
     },
 

@@ -19,6 +19,7 @@ import { waitForDevice } from '../lib/yubihsm/wait.ts';
 import type { AskSecret, YubiHsmSteps } from './api.ts';
 import { AUTH_KEY_NOTICE, CONTINUE, YUBIHSM_DANGER } from './banners.ts';
 import { StepError } from './errors.ts';
+import { Connections } from './connections.ts';
 import type { Hardware } from './hardware.ts';
 import { checkWritable, refuseExistingProducts } from './products.ts';
 import { withSecret } from './secrets.ts';
@@ -40,31 +41,12 @@ function wrongPassword(err: unknown): boolean {
 }
 
 export function yubihsmSteps(ctx: RunbookContext<object>, hardware: Hardware): YubiHsmSteps {
-  const connections = new Map<string, Connection>();
-
-  const connection = (): Connection => {
-    const c = connections.get(ctx.hsm.id);
-    if (!c) throw new StepError('STEP_NOT_CONNECTED', `${ctx.hsm.id}: step ${ctx.step.id} needs the device, but no earlier step of this section connected to it`);
-    return c;
-  };
-
-  /** Ends the call's hold on the device, whatever state it is in. */
-  const release = async (c: Connection): Promise<void> => {
-    connections.delete(ctx.hsm.id);
+  const connections = new Connections<Connection>(ctx, async (c) => {
     await c.session?.close().catch(() => undefined);
     await c.client.close().catch(() => undefined);
-  };
-
-  /** Runs `work` on the connection; on failure the device is released, so the step can be performed again from yubihsm.connect. */
-  const holding = async <T>(work: (c: Connection) => Promise<T>): Promise<T> => {
-    const c = connection();
-    try {
-      return await work(c);
-    } catch (err) {
-      await release(c);
-      throw err;
-    }
-  };
+  });
+  /** Runs `work` on the device; on failure it is released, so the step can be performed again from yubihsm.connect. */
+  const holding = <T>(work: (c: Connection) => Promise<T>): Promise<T> => connections.using(work);
 
   return {
     async noteSerial() {
@@ -91,8 +73,7 @@ export function yubihsmSteps(ctx: RunbookContext<object>, hardware: Hardware): Y
     },
 
     async connect() {
-      const stale = connections.get(ctx.hsm.id);
-      if (stale) await release(stale);
+      await connections.release();
       const noted = ctx.values.string('serial');
       const client = await hardware.openYubiHsm();
       try {
@@ -109,7 +90,7 @@ export function yubihsmSteps(ctx: RunbookContext<object>, hardware: Hardware): Y
         await refuseExistingProducts(ctx.productsDir, 'yubihsm2', serial, device);
         await checkWritable(ctx.productsDir, device);
         const session = await openFactorySession(client, device);
-        connections.set(ctx.hsm.id, { client, session, serial, device });
+        await connections.hold({ client, session, serial, device });
         ctx.say("We've successfully authenticated with the HSM!");
       } catch (err) {
         await client.close().catch(() => undefined);
@@ -141,7 +122,7 @@ export function yubihsmSteps(ctx: RunbookContext<object>, hardware: Hardware): Y
     async authKeyWarning() {
       ctx.say(AUTH_KEY_NOTICE);
       if (!(await ctx.confirm(CONTINUE, { name: 'continue' }))) {
-        throw new StepError('STEP_DECLINED', `${connection().device}: the operator did not continue; the device is reset and still has its factory key`);
+        throw new StepError('STEP_DECLINED', `${connections.current().device}: the operator did not continue; the device is reset and still has its factory key`);
       }
     },
 
@@ -219,7 +200,7 @@ export function yubihsmSteps(ctx: RunbookContext<object>, hardware: Hardware): Y
           // The raw uncompressed point, as the PSF's 2020 products hold it.
           await ctx.writeProduct(PRODUCT_FILES.publicKey(c.serial, key.role), key.point);
         }
-        await release(c);
+        await connections.release();
       });
     },
 

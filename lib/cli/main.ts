@@ -11,6 +11,9 @@ import * as runCommand from './run.ts';
 import * as verifyCommand from './verify.ts';
 import * as simulateCommand from './simulate.ts';
 import * as rehearseCommand from './rehearse.ts';
+import * as yubihsmCommand from './yubihsm.ts';
+import * as nitrokeyCommand from './nitrokey.ts';
+import * as pemCommand from './pem.ts';
 // commands:end
 
 const COMMANDS: CommandModule[] = [
@@ -22,6 +25,9 @@ const COMMANDS: CommandModule[] = [
   rehearseCommand,
   verifyCommand,
   simulateCommand,
+  yubihsmCommand,
+  nitrokeyCommand,
+  pemCommand,
   // registry:end
 ];
 

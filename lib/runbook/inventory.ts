@@ -10,6 +10,7 @@
 import matter from 'gray-matter';
 import { LineCounter, isMap, isScalar, parseDocument, type Document, type Node } from 'yaml';
 import { z } from 'zod';
+import { SERIALS } from '../ceremony.ts';
 import { CURVES, type Curve } from '../keys.ts';
 import type { Inventory } from './inventory-types.ts';
 import { diagnostic, toError, type Diagnostic } from './diagnostics.ts';
@@ -20,12 +21,20 @@ export type { HsmEntry, HsmKind, Inventory } from './inventory-types.ts';
 /** Characters allowed in ids and other values that end up in file names and attributes. */
 const ID = /^[A-Za-z0-9._:-]+$/;
 
-const hsmSchema = z.strictObject({
-  id: z.string().regex(ID, 'use letters, digits and . _ : -'),
-  kind: z.enum(['yubihsm2', 'nitrokey-hsm']),
-  keyType: z.enum(CURVES as [Curve, ...Curve[]]),
-  serial: z.string().regex(/^[A-Za-z0-9]+$/, 'letters and digits only').optional(),
-});
+const hsmSchema = z
+  .strictObject({
+    id: z.string().regex(ID, 'use letters, digits and . _ : -'),
+    kind: z.enum(['yubihsm2', 'nitrokey-hsm']),
+    keyType: z.enum(CURVES as [Curve, ...Curve[]]),
+    serial: z.string().optional(),
+  })
+  .superRefine((hsm, issues) => {
+    // A serial written in the front matter must be one the device can have,
+    // in lib/ceremony.ts's formats: otherwise no device would ever match it.
+    if (hsm.serial === undefined) return;
+    const format = hsm.kind === 'yubihsm2' ? SERIALS.yubihsmPrinted : SERIALS.nitrokey;
+    if (!format.pattern.test(hsm.serial)) issues.addIssue({ code: 'custom', path: ['serial'], message: format.description });
+  });
 
 const inventorySchema = z.strictObject({
   title: z.string().min(1),

@@ -87,7 +87,7 @@ export interface Step {
    * The step's stable identity, used by transcripts, scripted answers and
    * `runbook list`: the id of its action code block if it has one, else of
    * its `when` block, else `${sectionSlug}.${ordinal}` (e.g.
-   * `provisioning-the-yubihsm-2.5`).
+   * `provisioning-the-yubihsm-2.4`).
    */
   readonly id: string;
   /** Slug of the section the step belongs to. */

@@ -36,7 +36,7 @@ export interface StandaloneStep {
   readonly id: string;
   /** Its ordinal in the section (`8`). */
   readonly ordinal: string;
-  /** What the operator does, as a sentence (shown as the step starts, and in the DANGER question). */
+  /** What the operator does, as a sentence (shown as the step starts, after DO, and in the DANGER question). */
   readonly instruction: string;
   /** The block is `destructive`: it runs only once the operator confirms this very step. */
   readonly destructive?: boolean;
@@ -132,7 +132,7 @@ export async function withStandaloneContext<S extends object, T>(
         section: section.slug,
         ordinal: step.ordinal,
         kind: 'do',
-        text: `DO ${step.instruction}`,
+        text: `DO ${step.instruction.charAt(0).toLowerCase()}${step.instruction.slice(1)}`,
         depth: 0,
         params,
       });

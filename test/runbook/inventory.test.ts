@@ -54,6 +54,16 @@ describe('parseInventoryYaml', () => {
     expect(diagnostics.map((d) => d.code)).toEqual(['FRONT_MATTER_INVALID']);
   });
 
+  it('refuses a serial no device of that kind can have, at its value (lib/ceremony.ts formats)', () => {
+    const nitrokey = (serial: string) => yaml(`title: T\nhsms:\n  - id: N\n    kind: nitrokey-hsm\n    keyType: P-384\n    serial: "${serial}"\n`).diagnostics;
+    expect(nitrokey('abc').map((d) => [d.code, d.line])).toEqual([['FRONT_MATTER_INVALID', 7]]);
+    expect(nitrokey('DENK0102947')).toEqual([]);
+    const yubihsm = (serial: string) => yaml(`title: T\nhsms:\n  - id: Y\n    kind: yubihsm2\n    keyType: P-256\n    serial: "${serial}"\n`).diagnostics;
+    expect(yubihsm('7550054')).toEqual([]);
+    expect(yubihsm('0013200460')).toEqual([]);
+    expect(yubihsm('DENK0102947').map((d) => d.code)).toEqual(['FRONT_MATTER_INVALID']);
+  });
+
   it('refuses an alias bomb instead of expanding it', () => {
     const bomb = ['a: &a ["x","x","x","x","x","x","x","x","x","x"]', ...Array.from({ length: 8 }, (_, n) => `${String.fromCharCode(98 + n)}: &${String.fromCharCode(98 + n)} [${Array(10).fill(`*${String.fromCharCode(97 + n)}`).join(',')}]`)].join('\n');
     expect(yaml(`${bomb}\n`).diagnostics.map((d) => d.code)).toEqual(['FRONT_MATTER_YAML']);

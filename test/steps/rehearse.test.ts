@@ -1,7 +1,7 @@
 // RUNBOOK.md itself, end to end: `runbook rehearse` on the simulated HSMs and
 // on SoftHSM2 tokens, then `runbook verify --allow-simulated` on what it
 // made, and every output searched for every password and PIN the run used.
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -75,6 +75,31 @@ describe('runbook rehearse RUNBOOK.md on simulated HSMs', () => {
     for (const secret of rehearsal.secrets) {
       expect(process.argv.join(' ').includes(secret)).toBe(false);
       expect(Object.values(process.env).join(' ').includes(secret)).toBe(false);
+    }
+  });
+
+  it('takes every secret from --answers when given, and prints none of them on stdout or stderr', async () => {
+    const dir = await workDir();
+    const secrets = { password: 'Kq8-rehearsal-password', soPin: '0123456789abcdef', userPin: '31415926' };
+    const answers = join(dir, 'answers.yaml');
+    writeFileSync(
+      answers,
+      [
+        'answers:',
+        `  "yubihsm.*/password": ${secrets.password}`,
+        `  nitrokey.so-pin/so-pin: "${secrets.soPin}"`,
+        `  "nitrokey.*/user-pin": "${secrets.userPin}"`,
+        '',
+      ].join('\n'),
+    );
+    const out = join(dir, 'rehearsal');
+    const { code, stdout, stderr } = await runCli(['rehearse', RUNBOOK, '--out', out, '--answers', answers]);
+    expect(code).toBe(0);
+    // The file's secrets were the ones used: each is reported as taken from a file, once per prompt.
+    expect(stderr.match(/SECRET_FROM_FILE/g)).toHaveLength(15);
+    const everything = [stdout, stderr, ...filesBelow(out).map((f) => f.bytes.toString('latin1'))];
+    for (const secret of Object.values(secrets)) {
+      for (const text of everything) expect(text.includes(secret)).toBe(false);
     }
   });
 

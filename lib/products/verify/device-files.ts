@@ -110,3 +110,8 @@ function unreadable<T>(path: string, read: () => T): T {
 export function passFiles(roles: readonly Role[], rec: DeviceRecorder): void {
   for (const role of roles) if (!rec.failed('files', role)) rec.pass('files', role);
 }
+
+/** A product's file name inside its device directory (lib/ceremony.ts's PRODUCT_FILES name it with the directory). */
+export function fileName(path: string): string {
+  return path.slice(path.indexOf('/') + 1);
+}

@@ -7,16 +7,17 @@
  */
 import { basename, join } from 'node:path';
 import { readPemPublicKey, readSpki, sameKey, type ReadKey } from './der.ts';
-import { passFiles, readDeviceFiles, type ExpectedFile } from './device-files.ts';
+import { fileName, passFiles, readDeviceFiles, type ExpectedFile } from './device-files.ts';
 import type { DeviceDir } from './layout.ts';
+import { PRODUCT_FILES } from '../../ceremony.ts';
 import { DeviceRecorder } from './recorder.ts';
 import { ROLES, type Role } from './report.ts';
 import type { DeviceOutcome } from './outcome.ts';
 
 function nitrokeyFiles(serial: string): ExpectedFile[] {
   return ROLES.flatMap((role) => [
-    { name: `${serial}_${role}_pubkey.pub`, role },
-    { name: `${serial}_${role}_pubkey.pem`, role },
+    { name: fileName(PRODUCT_FILES.publicKey(serial, role)), role },
+    { name: fileName(PRODUCT_FILES.pem(serial, role)), role },
   ]);
 }
 
@@ -38,11 +39,13 @@ export function verifyNitrokey(device: DeviceDir): DeviceOutcome {
   const files = readDeviceFiles(device.dir, nitrokeyFiles(s), rec);
   passFiles(ROLES, rec);
   for (const role of ROLES) {
-    const pubPath = join(device.dir, `${s}_${role}_pubkey.pub`);
-    const pemPath = join(device.dir, `${s}_${role}_pubkey.pem`);
-    const pub = read(pubPath, files.get(`${s}_${role}_pubkey.pub`), rec, role, (bytes) => readSpki(bytes));
+    const pubName = fileName(PRODUCT_FILES.publicKey(s, role));
+    const pemName = fileName(PRODUCT_FILES.pem(s, role));
+    const pubPath = join(device.dir, pubName);
+    const pemPath = join(device.dir, pemName);
+    const pub = read(pubPath, files.get(pubName), rec, role, (bytes) => readSpki(bytes));
     // The .pem is compared with the .pub (validated): only a different key needs its own point check.
-    const pem = read(pemPath, files.get(`${s}_${role}_pubkey.pem`), rec, role, (bytes) => readPemPublicKey(bytes.toString('latin1'), pub));
+    const pem = read(pemPath, files.get(pemName), rec, role, (bytes) => readPemPublicKey(bytes.toString('latin1'), pub));
     if (pub) out.keys.set(role, pub);
     else if (pem) out.keys.set(role, pem);
     if (pub && pem) {

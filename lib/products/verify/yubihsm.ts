@@ -21,6 +21,7 @@ import { sameBytes } from '../../keys.ts';
 import type { TrustCertificate } from '../trust/anchors.ts';
 import { capabilities, capabilityNames } from '../../yubihsm/capabilities.ts';
 import { PRODUCT_FILES, YUBIHSM } from '../../ceremony.ts';
+import { fileName } from './device-files.ts';
 import { decodeAttestationValue, ATTESTATION_OID, domainList, firmwareString, ORIGIN, originName, type AttestationField } from '../../yubihsm/attestation.ts';
 import { certificateKey, curveOfPointLength, isCa, readCertificate, readPemPublicKey, readPoint, sameDer, sameKey, type ReadCertificate, type ReadKey } from './der.ts';
 import { readDeviceFiles, passFiles, type ExpectedFile } from './device-files.ts';
@@ -44,10 +45,6 @@ const CEREMONY_OBJECTS: Readonly<Record<Role, { objectId: number; label: string 
 /** The only capability the TUF keys are given: signing with ECDSA. */
 const CEREMONY_CAPABILITIES = capabilities(...YUBIHSM.keyCapabilities);
 
-/** A product's file name inside its device directory. */
-function fileName(path: string): string {
-  return path.slice(path.indexOf('/') + 1);
-}
 
 function yubihsmFiles(serial: string): ExpectedFile[] {
   return [
@@ -195,8 +192,9 @@ export function verifyYubiHsm(device: DeviceDir, ctx: VerifyContext): DeviceOutc
   const p = (name: string) => join(device.dir, name);
 
   // The device certificate: the middle of every chain.
-  const devicePath = p(`${s}_cert.der`);
-  const deviceCert = certificate(files.get(`${s}_cert.der`), devicePath, rec);
+  const deviceName = fileName(PRODUCT_FILES.deviceCertificate(s));
+  const devicePath = p(deviceName);
+  const deviceCert = certificate(files.get(deviceName), devicePath, rec);
   let chainOk = false;
   if (deviceCert) {
     const chain = deviceChain(deviceCert, devicePath, ctx, rec);
@@ -206,10 +204,15 @@ export function verifyYubiHsm(device: DeviceDir, ctx: VerifyContext): DeviceOutc
   }
 
   for (const role of ROLES) {
-    const attPath = p(`${s}_${role}_attestation.der`);
-    const pubPath = p(`${s}_${role}_pubkey.pub`);
-    const pemPath = p(`${s}_${role}_pubkey.pem`);
-    const att = certificate(files.get(`${s}_${role}_attestation.der`), attPath, rec, role);
+    const names = {
+      att: fileName(PRODUCT_FILES.attestation(s, role)),
+      pub: fileName(PRODUCT_FILES.publicKey(s, role)),
+      pem: fileName(PRODUCT_FILES.pem(s, role)),
+    };
+    const attPath = p(names.att);
+    const pubPath = p(names.pub);
+    const pemPath = p(names.pem);
+    const att = certificate(files.get(names.att), attPath, rec, role);
 
     // The attested key, then the published ones against it.
     let attested: ReadKey | undefined;
@@ -223,7 +226,7 @@ export function verifyYubiHsm(device: DeviceDir, ctx: VerifyContext): DeviceOutc
       attestationChain(att, attPath, deviceCert, devicePath, chainOk, ctx, rec, role);
       attestationStatement(att, attPath, serial, rec, role, out);
     }
-    publishedKeys(attested, files.get(`${s}_${role}_pubkey.pub`), pubPath, files.get(`${s}_${role}_pubkey.pem`), pemPath, rec, role, out);
+    publishedKeys(attested, files.get(names.pub), pubPath, files.get(names.pem), pemPath, rec, role, out);
   }
   return out;
 }
