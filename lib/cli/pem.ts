@@ -15,7 +15,9 @@
  * reads it for the device commands too.
  */
 import type { Command } from 'commander';
+import { createHash } from 'node:crypto';
 import { open } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import { COORDINATE_BYTES, CURVES, keyFromPoint, parsePublicKey, pemFromPoint, type Curve } from '../keys.ts';
 import { curveOfKeyType, keyTypeFlag } from '../ceremony.ts';
 import { RunbookError } from '../errors.ts';
@@ -150,8 +152,6 @@ an existing file is never overwritten.`,
     )
     .action(async (file: string, flags: PemFlags) => {
       const curve = requireKeyType(flags.type);
-      const { resolve } = await import('node:path');
-      const { createHash } = await import('node:crypto');
       const { writeProduct } = await import('../products/write.ts');
       const pem = await pemFromPointFile(file, curve);
       const out = resolve(pemPathOf(file));

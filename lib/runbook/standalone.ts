@@ -144,7 +144,7 @@ export async function withStandaloneContext<S extends object, T>(
         await bus.emit({ type: 'step.finished', ...ref, performed: true });
         return result;
       } catch (err) {
-        const failure = isRunbookError(err) ? { code: err.code, message: err.message } : { code: 'INTERNAL', message: String(err) };
+        const failure = isRunbookError(err) ? { code: err.code, message: err.message } : { code: 'INTERNAL', message: err instanceof Error ? err.message : String(err) };
         await bus.emit({ type: 'step.failed', ...ref, ...failure }).catch(() => undefined);
         throw err;
       }

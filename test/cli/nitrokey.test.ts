@@ -206,7 +206,7 @@ describe('runbook nitrokey', () => {
 
     it('refuses the wrong token before any step touches it, and leaves it without keys', async () => {
       const { bench, env } = await benchEnvironment(keygenEntry('P-256', 'DENK0000001'), ['answers:', `  nitrokey.keys/user-pin: "${FACTORY_USER_PIN}"`], 'DENK0000002');
-      await expect(nitrokeyKeygen(env, 'DENK0000001')).rejects.toThrowWithCode('STEP_SERIAL_MISMATCH');
+      await expect(nitrokeyKeygen(env, 'DENK0000001')).toThrowWithCode('STEP_SERIAL_MISMATCH');
       const token = bench.smartCardHsm('nitrokey');
       expect(token.keysWithId(Uint8Array.of(NITROKEY.keys.root.id))).toEqual([]);
       expect(token.keysWithId(Uint8Array.of(NITROKEY.keys.targets.id))).toEqual([]);
@@ -257,7 +257,7 @@ describe('runbook nitrokey', () => {
     await nitrokeyKeygen(env, 'DENK0000003');
     const token = bench.smartCardHsm('nitrokey');
     const before = token.keysWithId(Uint8Array.of(NITROKEY.keys.root.id)).length;
-    await expect(nitrokeyKeygen(env, 'DENK0000003')).rejects.toThrowWithCode('STEP_PRODUCTS_EXIST');
+    await expect(nitrokeyKeygen(env, 'DENK0000003')).toThrowWithCode('STEP_PRODUCTS_EXIST');
     expect(token.keysWithId(Uint8Array.of(NITROKEY.keys.root.id))).toHaveLength(before);
   });
 });

@@ -108,12 +108,13 @@ describe('runbook yubihsm provision', () => {
     expect(stdout).toContain('[yubihsm.reset/destructive]');
     expect(stdout).toContain(`provisioned YubiHSM 2 serial ${SERIAL}: its products are in ${join(products, SERIAL)}`);
     // Every password prompt of the section's blocks, in the blocks' own words and under their ids.
-    for (const step of Object.values(YUBIHSM_STEPS)) {
-      const code = runbookStep(step.id).code?.code ?? '';
-      for (const [, message, name] of code.matchAll(/ctx\.secret\('([^']+)', \{ name: '([^']+)'/g)) {
-        expect(stdout).toContain(`? ${message} (secret)  [${step.id}/${name}]`);
-      }
-    }
+    const prompts = Object.values(YUBIHSM_STEPS).flatMap((step) =>
+      [...(runbookStep(step.id).code?.code ?? '').matchAll(/ctx\.secret\('([^']+)', \{ name: '([^']+)'/g)].map(
+        ([, message, name]) => `? ${message} (secret)  [${step.id}/${name}]`,
+      ),
+    );
+    expect(prompts).toHaveLength(2);
+    for (const prompt of prompts) expect(stdout).toContain(prompt);
 
     const files = (await readdir(join(products, SERIAL))).sort();
     expect(files).toEqual([
