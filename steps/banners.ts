@@ -4,6 +4,8 @@
  * same text the 2020 ceremony showed, and RUNBOOK.md documents each under
  * its step as `{output}`, which the rehearsal compares.
  */
+import type { RunbookContext } from '../lib/runbook/api.ts';
+import { StepError } from './errors.ts';
 
 /** Before a YubiHSM 2 is reset ("Provisioning the YubiHSM 2", yubihsm.warning). */
 export const YUBIHSM_DANGER = `!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!
@@ -56,3 +58,17 @@ export const NITROKEY_DANGER = `!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!
 
 /** The question each banner ends with. */
 export const CONTINUE = 'Hit "y" (case insensitive) to continue.';
+
+/** What stopping at a banner leaves behind, for the error. */
+export const NOTHING_DONE = 'nothing was done to the device';
+
+/**
+ * Shows a banner and asks for "y" (the prompt `continue`); anything else
+ * stops the step with STEP_DECLINED, saying what state the device is left in.
+ */
+export async function showBanner(ctx: RunbookContext<object>, banner: string, leftAs: string = NOTHING_DONE): Promise<void> {
+  ctx.say(banner);
+  if (!(await ctx.confirm(CONTINUE, { name: 'continue' }))) {
+    throw new StepError('STEP_DECLINED', `${ctx.hsm.id}: the operator did not continue past the warning; ${leftAs}`);
+  }
+}

@@ -18,7 +18,7 @@ import { checkSerial } from '../lib/pkcs11/untrusted.ts';
 import type { RunbookContext } from '../lib/runbook/api.ts';
 import { Secret, revealSecret } from '../lib/secret.ts';
 import type { AskSecret, NitrokeySteps } from './api.ts';
-import { CONTINUE, NITROKEY_DANGER } from './banners.ts';
+import { NITROKEY_DANGER, showBanner } from './banners.ts';
 import { StepError } from './errors.ts';
 import { Connections } from './connections.ts';
 import type { Hardware } from './hardware.ts';
@@ -82,10 +82,7 @@ export function nitrokeySteps(ctx: RunbookContext<object>, hardware: Hardware): 
 
   return {
     async warn() {
-      ctx.say(NITROKEY_DANGER);
-      if (!(await ctx.confirm(CONTINUE, { name: 'continue' }))) {
-        throw new StepError('STEP_DECLINED', `${ctx.hsm.id}: the operator did not continue past the DANGER warning; nothing was done to the device`);
-      }
+      await showBanner(ctx, NITROKEY_DANGER);
     },
 
     async connect() {

@@ -12,8 +12,7 @@ import type { Hardware } from './hardware.ts';
 export async function verifyCeremonyProducts(ctx: RunbookContext<object>, hardware: Hardware): Promise<void> {
   const report = await verifyProducts([ctx.productsDir], {
     inventory: ctx.inventory,
-    allowSimulated: hardware.simulatedAttestations,
-    rehearsal: hardware.softhsmSerials,
+    allowSimulated: hardware.simulatedAttestations || hardware.softhsmSerials,
   });
   ctx.say(renderTable(report));
   if (!report.ok) {

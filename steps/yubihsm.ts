@@ -17,7 +17,7 @@ import type { YubiHsmClient, YubiHsmSession } from '../lib/yubihsm/client.ts';
 import { ObjectType } from '../lib/yubihsm/protocol/objects.ts';
 import { waitForDevice } from '../lib/yubihsm/wait.ts';
 import type { AskSecret, YubiHsmSteps } from './api.ts';
-import { AUTH_KEY_NOTICE, CONTINUE, YUBIHSM_DANGER } from './banners.ts';
+import { AUTH_KEY_NOTICE, YUBIHSM_DANGER, showBanner } from './banners.ts';
 import { StepError } from './errors.ts';
 import { Connections } from './connections.ts';
 import type { Hardware } from './hardware.ts';
@@ -66,10 +66,7 @@ export function yubihsmSteps(ctx: RunbookContext<object>, hardware: Hardware): Y
     },
 
     async warn() {
-      ctx.say(YUBIHSM_DANGER);
-      if (!(await ctx.confirm(CONTINUE, { name: 'continue' }))) {
-        throw new StepError('STEP_DECLINED', `${ctx.hsm.id}: the operator did not continue past the DANGER warning; nothing was done to the device`);
-      }
+      await showBanner(ctx, YUBIHSM_DANGER);
     },
 
     async connect() {
@@ -120,10 +117,7 @@ export function yubihsmSteps(ctx: RunbookContext<object>, hardware: Hardware): Y
     },
 
     async authKeyWarning() {
-      ctx.say(AUTH_KEY_NOTICE);
-      if (!(await ctx.confirm(CONTINUE, { name: 'continue' }))) {
-        throw new StepError('STEP_DECLINED', `${connections.current().device}: the operator did not continue; the device is reset and still has its factory key`);
-      }
+      await showBanner(ctx, AUTH_KEY_NOTICE, 'the device is reset and still has its factory key');
     },
 
     async replaceAuthKey(ask: AskSecret) {

@@ -121,8 +121,14 @@ describe.skipIf(softhsmModule === undefined)('runbook rehearse RUNBOOK.md with S
     expect(stdout).toMatch(/every product verifies/);
     expect(readFileSync(join(out, 'softhsm2.conf'), 'utf8')).toContain(join(out, 'tokens'));
     const products = join(out, 'ceremony-products');
-    const report = await verifyProducts([products], { allowSimulated: true, rehearsal: true });
+    const report = await verifyProducts([products], { allowSimulated: true });
     expect(report.ok).toBe(true);
+    // The CLI, as a third party runs it: the SoftHSM2 tokens' directories are accepted, and marked, only with --allow-simulated.
+    const verified = await runCli(['verify', products, '--runbook', RUNBOOK, '--allow-simulated', '--json']);
+    expect(verified.code).toBe(0);
+    const json = JSON.parse(verified.stdout) as { devices: { kind: string; simulated: boolean }[] };
+    expect(json.devices.filter((d) => d.kind === 'nitrokey-hsm' && d.simulated)).toHaveLength(3);
+    expect((await runCli(['verify', products, '--runbook', RUNBOOK])).code).toBe(1);
     expect(report.devices.filter((d) => d.kind === 'nitrokey-hsm').map((d) => d.serial)).toHaveLength(3);
   });
 });

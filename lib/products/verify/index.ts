@@ -7,6 +7,7 @@
  * whether everything holds. It throws (VerifyError) only when a DIR cannot be
  * verified at all: missing, a file, empty, unreadable.
  */
+import { SERIALS } from '../../ceremony.ts';
 import { loadTrustStore, colonHex, sha256Hex, type ExtraTrust } from '../trust/anchors.ts';
 import { discover } from './layout.ts';
 import { verifyNitrokey } from './nitrokey.ts';
@@ -36,7 +37,12 @@ export type { VerifyInventory } from './inventory.ts';
 export interface VerifyOptions {
   /** Check the devices against the ceremony's inventory (each ceremony-products DIR is one ceremony). */
   readonly inventory?: VerifyInventory;
-  /** Accept attestation chains that end at the YubiHSM simulator's root; such devices are marked simulated. */
+  /**
+   * Accept a rehearsal's products: attestation chains that end at the
+   * YubiHSM simulator's root, and Nitrokey HSM directories named by a
+   * SoftHSM2 token's serial (a rehearsal with `--pkcs11-module`). Such devices
+   * are marked simulated.
+   */
   readonly allowSimulated?: boolean;
   /** The time certificates must be valid at; the current time by default. */
   readonly at?: Date;
@@ -47,16 +53,10 @@ export interface VerifyOptions {
    * Yubico's pinned certificates (or, when allowed, the simulator's).
    */
   readonly extraTrust?: ExtraTrust;
-  /**
-   * Products of a rehearsal on SoftHSM2: a directory named by a SoftHSM2
-   * token serial (16 hex digits) is a Nitrokey HSM's. Never set for
-   * published products.
-   */
-  readonly rehearsal?: boolean;
 }
 
 export async function verifyProducts(dirs: readonly string[], options: VerifyOptions = {}): Promise<VerificationReport> {
-  const layout = await discover(dirs, { rehearsal: options.rehearsal === true });
+  const layout = await discover(dirs, { rehearsal: options.allowSimulated === true });
   const trust = await loadTrustStore(options.extraTrust);
   const ctx: VerifyContext = { trust, allowSimulated: options.allowSimulated === true, at: options.at ?? new Date() };
   const outcomes = layout.devices.map((d) => (d.kind === 'yubihsm2' ? verifyYubiHsm(d, ctx) : verifyNitrokey(d)));
@@ -100,7 +100,8 @@ function roleOrder(role: Role | undefined): number {
 }
 
 function deviceReport(o: DeviceOutcome, entry: InventoryEntry | undefined, withInventory: boolean): DeviceReport {
-  const simulated = o.anchor?.source === 'simulated';
+  // A YubiHSM 2 attested by the simulator's CA, or a SoftHSM2 token standing in for a Nitrokey HSM.
+  const simulated = o.anchor?.source === 'simulated' || (o.device.kind === 'nitrokey-hsm' && SERIALS.softhsm.pattern.test(o.device.serial));
   const keys: KeyReport[] = ROLES.map((role) => {
     const checks = {} as Record<CheckName, CheckStatus>;
     for (const check of CHECKS) {
