@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { projectPath } from '../../lib/paths.ts';
 import { fixture } from '../runbook/support.ts';
 import { runCli } from '../support/cli.ts';
 
@@ -41,5 +42,27 @@ describe('runbook list', () => {
     const r = await runCli(['list', fixture('no-such-runbook.md')]);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain(' FILE_NOT_FOUND ');
+  });
+
+  it('--prompts lists every prompt RUNBOOK.md asks, with its kind, step and devices: every password and PIN among them', async () => {
+    const r = await runCli(['list', '--prompts', '--json', projectPath('RUNBOOK.md')]);
+    expect(r.code).toBe(0);
+    const { prompts } = JSON.parse(r.stdout) as { prompts: { id: string; kind: string; step: string; calls: string[] }[] };
+    const secrets = prompts.filter((p) => p.kind === 'secret').map((p) => [p.id, p.step, p.calls.length]);
+    expect(secrets).toEqual([
+      ['yubihsm.authkey/password', 'yubihsm.authkey', 3],
+      ['yubihsm.keys/password', 'yubihsm.keys', 3],
+      ['nitrokey.reset/current-so-pin', 'nitrokey.reset', 3],
+      ['nitrokey.so-pin/so-pin', 'nitrokey.so-pin', 3],
+      ['nitrokey.user-pin/user-pin', 'nitrokey.user-pin', 3],
+      ['nitrokey.keys/user-pin', 'nitrokey.keys', 3],
+    ]);
+    const byId = new Map(prompts.map((p) => [p.id, p]));
+    expect(byId.get('yubihsm.reset/destructive')?.kind).toBe('confirm');
+    expect(byId.get('yubihsm.serial/serial')).toMatchObject({ kind: 'input', calls: ['hsm=YubiHSM2-1', 'hsm=YubiHSM2-2', 'hsm=YubiHSM2-3'] });
+    expect(byId.get('prepare-the-environment.2/done')?.kind).toBe('choice');
+    // The plain listing says the same, one prompt a line.
+    const plain = await runCli(['list', '--prompts', projectPath('RUNBOOK.md')]);
+    expect(plain.stdout.split('\n').filter((l) => l.includes(' secret '))).toHaveLength(6);
   });
 });
