@@ -20,8 +20,8 @@ import type { CeremonySteps } from '../../steps/api.ts';
 import type { Hardware } from '../../steps/hardware.ts';
 import type { CliContext } from './context.ts';
 import { CliError } from './errors.ts';
-import { parseKeyType, requireKeyType } from './pem.ts';
-import { onOneDevice, type DeviceEnvironment, type DeviceFlags } from './yubihsm.ts';
+import { onOneDevice, performSection, type DeviceEnvironment, type DeviceFlags } from './device.ts';
+import { parseKeyType, requireKeyType } from './key-type.ts';
 
 /** "Provisioning the Nitrokey HSM" in RUNBOOK.md. */
 export const NITROKEY_SECTION: StandaloneSection = { slug: 'provisioning-the-nitrokey-hsm', title: 'Provisioning the Nitrokey HSM' };
@@ -101,20 +101,7 @@ export async function keygenNitrokey(run: StandaloneRun<CeremonySteps>): Promise
 
 /** Performs `nitrokey provision` on the token `env` reaches; returns its serial. */
 export async function nitrokeyProvision(env: DeviceEnvironment): Promise<string> {
-  const { withStandaloneContext } = await import('../runbook/standalone.ts');
-  const { ceremonySteps } = await import('../../steps/index.ts');
-  return withStandaloneContext(
-    {
-      hsm: env.hsm,
-      section: NITROKEY_SECTION,
-      prompts: env.prompts,
-      productsDir: env.productsDir,
-      steps: ceremonySteps(env.hardware),
-      observers: env.observers,
-      signal: env.signal,
-    },
-    provisionNitrokey,
-  );
+  return performSection(env, NITROKEY_SECTION, provisionNitrokey);
 }
 
 /**
@@ -122,20 +109,7 @@ export async function nitrokeyProvision(env: DeviceEnvironment): Promise<string>
  * `serial`: any other token is closed untouched (STEP_SERIAL_MISMATCH).
  */
 export async function nitrokeyKeygen(env: DeviceEnvironment, serial: string): Promise<string> {
-  const { withStandaloneContext } = await import('../runbook/standalone.ts');
-  const { ceremonySteps } = await import('../../steps/index.ts');
-  return withStandaloneContext(
-    {
-      hsm: env.hsm,
-      section: NITROKEY_SECTION,
-      prompts: env.prompts,
-      productsDir: env.productsDir,
-      steps: ceremonySteps(await expectingSerial(env.hardware, serial, env.hsm.id)),
-      observers: env.observers,
-      signal: env.signal,
-    },
-    keygenNitrokey,
-  );
+  return performSection({ ...env, hardware: await expectingSerial(env.hardware, serial, env.hsm.id) }, NITROKEY_SECTION, keygenNitrokey);
 }
 
 /** `hardware`, whose Nitrokey HSM must report `serial`: checked as it is opened, before any step uses it. */

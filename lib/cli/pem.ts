@@ -10,20 +10,16 @@
  * an existing file is never overwritten (PRODUCT_EXISTS). A point of the
  * wrong length, not on the curve, or on the other curve than `--type` is
  * refused with an error naming the file.
- *
- * The `--type` spelling (p256, p384) is the PSF programs'; `parseKeyType`
- * reads it for the device commands too.
  */
 import type { Command } from 'commander';
 import { createHash } from 'node:crypto';
 import { open } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { COORDINATE_BYTES, CURVES, keyFromPoint, parsePublicKey, pemFromPoint, type Curve } from '../keys.ts';
-import { curveOfKeyType, keyTypeFlag } from '../ceremony.ts';
+import { keyTypeFlag } from '../ceremony.ts';
 import { RunbookError } from '../errors.ts';
-import { untrustedText } from '../untrusted-text.ts';
 import type { CliContext } from './context.ts';
-import { CliError } from './errors.ts';
+import { parseKeyType, requireKeyType } from './key-type.ts';
 
 export type PemErrorCode =
   /** FILE cannot be read, or is not a regular file. */
@@ -37,19 +33,6 @@ export type PemErrorCode =
 
 /** A raw EC point file that cannot be turned into a PEM; the message names the file. */
 export class PemError extends RunbookError<PemErrorCode> {}
-
-/** `--type p256|p384`, the PSF programs' spelling of the curve. */
-export function parseKeyType(value: string): Curve {
-  const curve = curveOfKeyType(value);
-  if (curve === undefined) throw new CliError('CLI_USAGE', `--type ${untrustedText(value)}: expected p256 or p384`);
-  return curve;
-}
-
-/** The `--type` a command cannot do without. */
-export function requireKeyType(curve: Curve | undefined): Curve {
-  if (curve === undefined) throw new CliError('CLI_USAGE', '--type is required: p256 or p384 (the curve of the keys, from the front matter)');
-  return curve;
-}
 
 /** Where the PEM of `file` goes: `.pub` replaced by `.pem`, or `.pem` appended to any other name. */
 export function pemPathOf(file: string): string {

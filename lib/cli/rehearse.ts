@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import type { CliContext } from './context.ts';
+import { interruptOnCtrlC } from './interrupt.ts';
 
 interface RehearseOptions {
   out?: string;
@@ -37,16 +38,25 @@ export function register(program: Command, ctx: CliContext): void {
         options.answers === undefined ? undefined : await (await import('../runbook/answers.ts')).loadAnswersFile(options.answers);
       const out = options.out ?? (await mkdtemp(join(tmpdir(), 'runbook-rehearsal-')));
       const started = performance.now();
-      const rehearsal = await rehearse({
-        file,
-        out,
-        ...(options.pkcs11Module === undefined ? {} : { pkcs11Module: options.pkcs11Module }),
-        ...(answers === undefined ? {} : { answers }),
-        observers: options.quiet ? [] : [new ConsoleReporter(ctx)],
-        onStart: ({ digest }) => void ctx.stdout.write(`runbook digest: ${digest}\nrehearsal on ${options.pkcs11Module ? 'simulated YubiHSM 2 devices and SoftHSM2 tokens' : 'simulated HSMs'}: ${out}\n`),
-        onOutputMismatch: (m) =>
-          ctx.stderr.write(`runbook: ${m.at.file}:${m.at.line}: step ${m.step} printed something other than the output documented here [OUTPUT_MISMATCH]\n`),
-      });
+      // Stopped as `runbook run` is, the rehearsal still lays out its SoftHSM2
+      // tokens and ends its transcript, for a look at how far it got.
+      const interrupt = interruptOnCtrlC(ctx);
+      let rehearsal;
+      try {
+        rehearsal = await rehearse({
+          file,
+          out,
+          ...(options.pkcs11Module === undefined ? {} : { pkcs11Module: options.pkcs11Module }),
+          ...(answers === undefined ? {} : { answers }),
+          observers: options.quiet ? [] : [new ConsoleReporter(ctx)],
+          signal: interrupt.signal,
+          onStart: ({ digest }) => void ctx.stdout.write(`runbook digest: ${digest}\nrehearsal on ${options.pkcs11Module ? 'simulated YubiHSM 2 devices and SoftHSM2 tokens' : 'simulated HSMs'}: ${out}\n`),
+          onOutputMismatch: (m) =>
+            ctx.stderr.write(`runbook: ${m.at.file}:${m.at.line}: step ${m.step} printed something other than the output documented here [OUTPUT_MISMATCH]\n`),
+        });
+      } finally {
+        interrupt.dispose();
+      }
       const seconds = ((performance.now() - started) / 1000).toFixed(2);
       if (rehearsal.verification) ctx.stdout.write(`\n${renderTable(rehearsal.verification)}`);
       const t = rehearsal.transcript;

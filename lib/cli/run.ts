@@ -11,17 +11,14 @@
  */
 import type { Command } from 'commander';
 import type { CliContext } from './context.ts';
-import { CliError } from './errors.ts';
+import { promptsAndHardware, type HardwareFlags } from './device.ts';
+import { interruptOnCtrlC } from './interrupt.ts';
 
-interface RunOptions {
-  answers?: string;
+interface RunOptions extends HardwareFlags {
   transcript?: string;
   from?: string;
   products?: string;
   typecheck?: boolean;
-  simulate?: boolean;
-  connector?: string;
-  pkcs11Module?: string;
 }
 
 export function register(program: Command, ctx: CliContext): void {
@@ -38,56 +35,15 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--connector <url>', 'reach the YubiHSM 2 through this yubihsm-connector instead of USB')
     .option('--pkcs11-module <path>', "the PKCS#11 module for the Nitrokey HSM (default: OpenSC's)")
     .action(async (file: string, options: RunOptions) => {
-      if (options.answers === undefined && !ctx.interactive) {
-        throw new CliError('CLI_USAGE', 'standard input is not a terminal: nobody could answer the prompts; pass --answers FILE for an unattended run');
-      }
-      if (options.simulate && (options.connector !== undefined || options.pkcs11Module !== undefined)) {
-        throw new CliError('CLI_USAGE', '--simulate uses simulated HSMs only: it takes neither --connector nor --pkcs11-module');
-      }
+      const { prompts, hardware, bench } = await promptsAndHardware(ctx, options, async () => {
+        const { readRunbook } = await import('../runbook/check/index.ts');
+        return (await readRunbook(file)).frontMatter;
+      });
       const { performRunbook } = await import('../runbook/perform.ts');
-      const { readRunbook } = await import('../runbook/check/index.ts');
-      const { ceremonySteps, deviceHardware, CEREMONY_API_MODULE } = await import('../../steps/index.ts');
+      const { ceremonySteps, CEREMONY_API_MODULE } = await import('../../steps/index.ts');
       const { ConsoleReporter } = await import('./reporter.ts');
 
-      let prompts;
-      if (options.answers !== undefined) {
-        const { loadAnswersFile, ScriptedPromptSource } = await import('../runbook/answers.ts');
-        prompts = new ScriptedPromptSource(await loadAnswersFile(options.answers));
-      } else {
-        const { InteractivePromptSource } = await import('../runbook/prompts.ts');
-        prompts = new InteractivePromptSource({ output: process.stdout });
-      }
-
-      let hardware;
-      const observers = [];
-      if (options.simulate) {
-        const { Bench } = await import('../../steps/rehearsal/bench.ts');
-        const inventory = (await readRunbook(file)).frontMatter;
-        const bench = await Bench.create({ inventory });
-        hardware = bench;
-        observers.push(bench.observer);
-        // What the operator would read off each device's casing or screen.
-        ctx.stdout.write('SIMULATED HSMs: no real device is touched. Serial numbers on the simulated devices:\n');
-        for (const hsm of inventory.hsms) ctx.stdout.write(`  ${hsm.id}: ${bench.printedSerial(hsm.id)}\n`);
-      } else {
-        hardware = deviceHardware({
-          ...(options.connector === undefined ? {} : { connector: options.connector }),
-          ...(options.pkcs11Module === undefined ? {} : { pkcs11Module: options.pkcs11Module }),
-        });
-      }
-
-      // Ctrl-C between prompts stops the run before the next step (a prompt
-      // handles its own Ctrl-C); a second one stops the process at once.
-      const interrupt = new AbortController();
-      // Taken now: while a block runs, `process.exit` is the guard that
-      // refuses it to the block (lib/runbook/block-guard.ts).
-      const exit = process.exit.bind(process);
-      const onSigint = () => {
-        if (interrupt.signal.aborted) exit(130);
-        ctx.stderr.write('\nrunbook: stopping after the current operation (Ctrl-C again to stop at once)\n');
-        interrupt.abort(new Error('interrupted by the operator'));
-      };
-      process.on('SIGINT', onSigint);
+      const interrupt = interruptOnCtrlC(ctx);
       let performance;
       try {
         performance = await performRunbook({
@@ -95,7 +51,8 @@ export function register(program: Command, ctx: CliContext): void {
           prompts,
           steps: ceremonySteps(hardware),
           signal: interrupt.signal,
-          observers: [...observers, new ConsoleReporter(ctx)],
+          // The bench plugs each simulated device in as its section is entered.
+          observers: [...(bench ? [bench.observer] : []), new ConsoleReporter(ctx)],
           ...(options.typecheck ? { typecheck: { apiModule: CEREMONY_API_MODULE } } : {}),
           ...(options.products === undefined ? {} : { productsDir: options.products }),
           ...(options.transcript === undefined ? {} : { transcript: options.transcript }),
@@ -111,7 +68,7 @@ export function register(program: Command, ctx: CliContext): void {
             ),
         });
       } finally {
-        process.off('SIGINT', onSigint);
+        interrupt.dispose();
       }
       const t = performance.transcript;
       // The head pins the whole record: a witness writes it down, and

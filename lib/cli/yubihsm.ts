@@ -6,21 +6,15 @@
  * section's order and under its step ids, so every prompt has its runbook id
  * (`yubihsm.authkey/password`) and the factory reset is confirmed as the
  * runbook's destructive block is.
- *
- * It also holds what every device command shares (`onOneDevice`, used by
- * nitrokey.ts): who answers the prompts, which hardware is reached, Ctrl-C.
  */
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import type { Curve, HsmEntry } from '../runbook/api.ts';
-import type { RunObserver } from '../runbook/events.ts';
-import type { PromptSource } from '../runbook/prompts.ts';
 import type { StandaloneRun, StandaloneSection, StandaloneStep } from '../runbook/standalone.ts';
 import type { CeremonySteps } from '../../steps/api.ts';
-import type { Hardware } from '../../steps/hardware.ts';
 import type { CliContext } from './context.ts';
-import { CliError } from './errors.ts';
-import { parseKeyType, requireKeyType } from './pem.ts';
+import { onOneDevice, performSection, type DeviceEnvironment, type DeviceFlags } from './device.ts';
+import { parseKeyType, requireKeyType } from './key-type.ts';
 
 /** "Provisioning the YubiHSM 2" in RUNBOOK.md. */
 export const YUBIHSM_SECTION: StandaloneSection = { slug: 'provisioning-the-yubihsm-2', title: 'Provisioning the YubiHSM 2' };
@@ -75,94 +69,6 @@ export async function provisionYubiHsm(run: StandaloneRun<CeremonySteps>): Promi
   return serial;
 }
 
-/** The flags every device command takes. */
-export interface DeviceFlags {
-  answers?: string;
-  products?: string;
-  simulate?: boolean;
-  connector?: string;
-  pkcs11Module?: string;
-}
-
-/** What a device command works with, once its flags are read. */
-export interface DeviceEnvironment {
-  /** The one device, as an ad-hoc inventory entry. */
-  readonly hsm: HsmEntry;
-  readonly hardware: Hardware;
-  readonly prompts: PromptSource;
-  /** Absolute. */
-  readonly productsDir: string;
-  readonly observers: readonly RunObserver[];
-  /** Aborted at the first Ctrl-C (outside a prompt, which handles its own). */
-  readonly signal: AbortSignal;
-}
-
-/**
- * Runs a device command's work with what its flags say, by the rule of
- * `runbook run`: the operator answers at the terminal, or `--answers FILE`
- * does (neither is a usage error: nobody could answer); the device is
- * reached over USB or a connector (YubiHSM 2) or OpenSC's PKCS#11 module
- * (Nitrokey HSM), or with `--simulate` is a simulated one on the rehearsal's
- * bench, its serial shown first as a casing would show it. What the steps
- * print goes to stdout as `runbook run` shows it.
- */
-export async function onOneDevice<T>(ctx: CliContext, flags: DeviceFlags, hsm: HsmEntry, work: (env: DeviceEnvironment) => Promise<T>): Promise<T> {
-  if (flags.answers === undefined && !ctx.interactive) {
-    throw new CliError('CLI_USAGE', 'standard input is not a terminal: nobody could answer the prompts; pass --answers FILE for an unattended run');
-  }
-  if (flags.simulate === true && (flags.connector !== undefined || flags.pkcs11Module !== undefined)) {
-    throw new CliError('CLI_USAGE', '--simulate uses a simulated HSM only: it takes neither --connector nor --pkcs11-module');
-  }
-  const { ConsoleReporter } = await import('./reporter.ts');
-  let prompts: PromptSource;
-  if (flags.answers !== undefined) {
-    const { loadAnswersFile, ScriptedPromptSource } = await import('../runbook/answers.ts');
-    prompts = new ScriptedPromptSource(await loadAnswersFile(flags.answers));
-  } else {
-    const { InteractivePromptSource } = await import('../runbook/prompts.ts');
-    prompts = new InteractivePromptSource({ output: process.stdout });
-  }
-
-  let hardware: Hardware;
-  if (flags.simulate === true) {
-    const { Bench } = await import('../../steps/rehearsal/bench.ts');
-    const bench = await Bench.create({ inventory: { title: hsm.id, products: 'ceremony-products', hsms: [hsm] } });
-    await bench.plugIn(hsm.id);
-    hardware = bench;
-    // What the operator would read off the device's casing or screen.
-    ctx.stdout.write(`SIMULATED HSM: no real device is touched. Serial number on the simulated device:\n  ${hsm.id}: ${bench.printedSerial(hsm.id)}\n`);
-  } else {
-    const { deviceHardware } = await import('../../steps/hardware.ts');
-    hardware = deviceHardware({
-      ...(flags.connector === undefined ? {} : { connector: flags.connector }),
-      ...(flags.pkcs11Module === undefined ? {} : { pkcs11Module: flags.pkcs11Module }),
-    });
-  }
-
-  // Ctrl-C outside a prompt stops before the next step, and a device
-  // operation that watches the signal at once; a second one stops the process.
-  const interrupt = new AbortController();
-  const exit = process.exit.bind(process);
-  const onSigint = () => {
-    if (interrupt.signal.aborted) exit(130);
-    ctx.stderr.write('\nrunbook: stopping after the current operation (Ctrl-C again to stop at once)\n');
-    interrupt.abort(new Error('interrupted by the operator'));
-  };
-  process.on('SIGINT', onSigint);
-  try {
-    return await work({
-      hsm,
-      hardware,
-      prompts,
-      productsDir: resolve(flags.products ?? 'ceremony-products'),
-      observers: [new ConsoleReporter(ctx)],
-      signal: interrupt.signal,
-    });
-  } finally {
-    process.off('SIGINT', onSigint);
-  }
-}
-
 /** The ad-hoc inventory entry of `yubihsm provision`. */
 export function yubihsmEntry(curve: Curve): HsmEntry {
   return { id: YUBIHSM_ID, kind: 'yubihsm2', keyType: curve };
@@ -170,20 +76,7 @@ export function yubihsmEntry(curve: Curve): HsmEntry {
 
 /** Performs "Provisioning the YubiHSM 2" on the device `env` reaches; returns its serial. */
 export async function yubihsmProvision(env: DeviceEnvironment): Promise<string> {
-  const { withStandaloneContext } = await import('../runbook/standalone.ts');
-  const { ceremonySteps } = await import('../../steps/index.ts');
-  return withStandaloneContext(
-    {
-      hsm: env.hsm,
-      section: YUBIHSM_SECTION,
-      prompts: env.prompts,
-      productsDir: env.productsDir,
-      steps: ceremonySteps(env.hardware),
-      observers: env.observers,
-      signal: env.signal,
-    },
-    provisionYubiHsm,
-  );
+  return performSection(env, YUBIHSM_SECTION, provisionYubiHsm);
 }
 
 interface ProvisionFlags extends DeviceFlags {

@@ -7,19 +7,17 @@
 import { mkdtemp, readdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { DeviceEnvironment } from '../../lib/cli/device.ts';
 import { NITROKEY_SECTION, NITROKEY_STEPS, keygenEntry, nitrokeyKeygen, nitrokeyProvision, provisionEntry } from '../../lib/cli/nitrokey.ts';
-import type { DeviceEnvironment } from '../../lib/cli/yubihsm.ts';
+import { ConsoleReporter } from '../../lib/cli/reporter.ts';
 import { NITROKEY } from '../../lib/ceremony.ts';
-import { projectPath } from '../../lib/paths.ts';
 import { verifyProducts } from '../../lib/products/verify/index.ts';
 import { parseAnswers, ScriptedPromptSource } from '../../lib/runbook/answers.ts';
 import type { HsmEntry } from '../../lib/runbook/api.ts';
-import { allSteps, type Runbook, type Step } from '../../lib/runbook/model.ts';
-import { loadRunbook } from '../../lib/runbook/parse.ts';
 import { Bench } from '../../steps/rehearsal/bench.ts';
 import { captureCli, runCli } from '../support/cli.ts';
-import { ConsoleReporter } from '../../lib/cli/reporter.ts';
+import { projectRunbook } from './support/runbook-md.ts';
 
 /** The code in `runbook: message [CODE]`, the CLI's one-line error. */
 function errorCode(stderr: string): string | undefined {
@@ -50,25 +48,7 @@ async function writeAnswers(dir: string, lines: readonly string[]): Promise<stri
   return file;
 }
 
-let runbook: Runbook;
-
-beforeAll(async () => {
-  const loaded = await loadRunbook(projectPath('RUNBOOK.md'));
-  if (!loaded.runbook) throw new Error('RUNBOOK.md does not parse');
-  runbook = loaded.runbook;
-});
-
-function runbookStep(id: string): Step {
-  const step = [...allSteps(runbook)].find((s) => s.id === id);
-  if (!step) throw new Error(`RUNBOOK.md has no step ${id}`);
-  return step;
-}
-
-/** Each `ctx.secret` prompt a block of RUNBOOK.md asks, in its own words: [message, name]. */
-function documentedSecrets(id: string): [string, string][] {
-  const code = runbookStep(id).code?.code ?? '';
-  return [...code.matchAll(/ctx\.secret\('([^']+)', \{ name: '([^']+)'/g)].map((m) => [m[1] ?? '', m[2] ?? '']);
-}
+const runbookMd = projectRunbook();
 
 /** A bench with one simulated SmartCard-HSM, plugged in, and what the commands' functions need to reach it. */
 async function benchEnvironment(hsm: HsmEntry, answers: readonly string[], deviceSerial?: string): Promise<{ bench: Bench; env: DeviceEnvironment; out: () => string }> {
@@ -94,17 +74,10 @@ afterEach(() => {
 
 describe('runbook nitrokey', () => {
   it('performs blocks of "Provisioning the Nitrokey HSM", with their ids, ordinals and destructive marks', () => {
-    const section = runbook.sections.find((s) => s.slug === NITROKEY_SECTION.slug);
-    expect(section?.title).toBe(NITROKEY_SECTION.title);
-    const blocks = [...allSteps(runbook)].filter((s) => s.section === NITROKEY_SECTION.slug && s.code).map((s) => s.id);
+    const blocks = runbookMd.blocks(NITROKEY_SECTION);
     // provision and keygen together perform every block but the serial written down and the label, in order.
     expect(Object.values(NITROKEY_STEPS).map((s) => s.id)).toEqual(blocks.filter((id) => id !== 'nitrokey.serial' && id !== 'nitrokey.label'));
-    for (const step of Object.values(NITROKEY_STEPS)) {
-      const documented = runbookStep(step.id);
-      expect(documented.section, step.id).toBe(NITROKEY_SECTION.slug);
-      expect(documented.ordinal, step.id).toBe(step.ordinal);
-      expect(documented.code?.attrs.destructive === true, step.id).toBe('destructive' in step && step.destructive);
-    }
+    runbookMd.expectDocumented(NITROKEY_SECTION, NITROKEY_STEPS);
   });
 
   describe('provision', () => {
@@ -126,7 +99,7 @@ describe('runbook nitrokey', () => {
       expect(stdout).toContain(`| Use this serial number when doing key generation: ${serial}`);
       expect(stdout).toContain(`runbook nitrokey keygen --type p256|p384 --serial ${serial}`);
       expect(stdout).toContain('[nitrokey.reset/destructive]');
-      const prompts = ['nitrokey.reset', 'nitrokey.so-pin', 'nitrokey.user-pin'].flatMap((id) => documentedSecrets(id).map(([message, name]) => `? ${message} (secret)  [${id}/${name}]`));
+      const prompts = ['nitrokey.reset', 'nitrokey.so-pin', 'nitrokey.user-pin'].flatMap((id) => runbookMd.secrets(id).map(([message, name]) => `? ${message} (secret)  [${id}/${name}]`));
       expect(prompts).toHaveLength(3);
       for (const prompt of prompts) expect(stdout).toContain(prompt);
       // Provisioning publishes nothing.
@@ -176,7 +149,7 @@ describe('runbook nitrokey', () => {
       expect(code).toBe(0);
       const started = [...stdout.matchAll(/^\d+\. DO .*\[([a-z.-]+)\]$/gm)].map((m) => m[1]);
       expect(started).toEqual(['nitrokey.connect', 'nitrokey.keys']);
-      const [[message, name]] = documentedSecrets('nitrokey.keys') as [[string, string]];
+      const [[message, name]] = runbookMd.secrets('nitrokey.keys') as [[string, string]];
       expect(stdout).toContain(`? ${message} (secret)  [nitrokey.keys/${name}]`);
       const files = (await readdir(join(products, serial))).sort();
       expect(files).toEqual([`${serial}_root_pubkey.pem`, `${serial}_root_pubkey.pub`, `${serial}_targets_pubkey.pem`, `${serial}_targets_pubkey.pub`]);

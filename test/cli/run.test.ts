@@ -4,7 +4,7 @@ import { execFile } from 'node:child_process';
 import { copyFile, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { projectPath } from '../../lib/paths.ts';
 import { verifyTranscript } from '../../lib/runbook/transcript.ts';
 import { executeFixture as fixture, FRONT_MATTER } from '../fixtures/execute/harness.ts';
@@ -65,6 +65,31 @@ describe('runbook run', () => {
     expect(code).toBe(2);
     expect(errorCode(stderr)).toBe('CLI_USAGE');
     expect(stdout).toBe('');
+  });
+
+  it('stops before the next step at the first Ctrl-C, and exits 130 at the second, even while a block runs', async () => {
+    // Stands in for the real exit, which would end the test run; taken as the
+    // CLI takes it, before the block runs with `process.exit` refused to it.
+    const exit = vi.spyOn(process, 'exit').mockImplementation(() => undefined as never);
+    const listeners = process.listenerCount('SIGINT');
+    try {
+      const dir = await tempDir();
+      const file = join(dir, 'RUNBOOK.md');
+      const interrupt = "   ```ts {id=start.interrupt}\n   process.emit('SIGINT');\n   process.emit('SIGINT');\n   ```\n";
+      const after = "   ```ts {id=start.after}\n   ctx.say('not reached');\n   ```\n";
+      const body = `# Start\n\n1. **DO** press Ctrl-C twice:\n\n${interrupt}\n2. **DO** go on:\n\n${after}`;
+      await writeFile(file, `${FRONT_MATTER}\n${body}`);
+      const { code, stdout, stderr } = await runCli(['run', file, '--answers', fixture('ceremony.answers.yaml'), '--products', dir]);
+      expect(exit).toHaveBeenCalledWith(130);
+      expect(stderr).toContain('runbook: stopping after the current operation (Ctrl-C again to stop at once)');
+      expect(errorCode(stderr)).toBe('RUN_INTERRUPTED');
+      expect(code).toBe(1);
+      expect(stdout).not.toContain('not reached');
+    } finally {
+      exit.mockRestore();
+    }
+    // The handler is the run's only: gone once it ends.
+    expect(process.listenerCount('SIGINT')).toBe(listeners);
   });
 
   it('fails with the code of a failing block, naming the step', async () => {

@@ -5,14 +5,12 @@
 import { mkdtemp, readdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { YUBIHSM_SECTION, YUBIHSM_STEPS } from '../../lib/cli/yubihsm.ts';
-import { projectPath } from '../../lib/paths.ts';
 import { verifyProducts } from '../../lib/products/verify/index.ts';
-import { allSteps, type Runbook, type Step } from '../../lib/runbook/model.ts';
-import { loadRunbook } from '../../lib/runbook/parse.ts';
 import { SimulatedYubiHsm } from '../../lib/yubihsm/simulator/index.ts';
 import { runCli } from '../support/cli.ts';
+import { projectRunbook } from './support/runbook-md.ts';
 
 /** The code in `runbook: message [CODE]`, the CLI's one-line error. */
 function errorCode(stderr: string): string | undefined {
@@ -55,19 +53,7 @@ async function answersFile(dir: string, overrides: { serial?: string; keysPasswo
   return file;
 }
 
-let runbook: Runbook;
-
-beforeAll(async () => {
-  const loaded = await loadRunbook(projectPath('RUNBOOK.md'));
-  if (!loaded.runbook) throw new Error('RUNBOOK.md does not parse');
-  runbook = loaded.runbook;
-});
-
-function runbookStep(id: string): Step {
-  const step = [...allSteps(runbook)].find((s) => s.id === id);
-  if (!step) throw new Error(`RUNBOOK.md has no step ${id}`);
-  return step;
-}
+const runbookMd = projectRunbook();
 
 afterEach(() => {
   vi.restoreAllMocks();
@@ -75,16 +61,9 @@ afterEach(() => {
 
 describe('runbook yubihsm provision', () => {
   it('performs the blocks of "Provisioning the YubiHSM 2", with their ids, ordinals and destructive marks', () => {
-    const section = runbook.sections.find((s) => s.slug === YUBIHSM_SECTION.slug);
-    expect(section?.title).toBe(YUBIHSM_SECTION.title);
-    const blocks = [...allSteps(runbook)].filter((s) => s.section === YUBIHSM_SECTION.slug && s.code).map((s) => s.id);
     // Every block of the section, in the section's order.
-    expect(Object.values(YUBIHSM_STEPS).map((s) => s.id)).toEqual(blocks);
-    for (const step of Object.values(YUBIHSM_STEPS)) {
-      const documented = runbookStep(step.id);
-      expect(documented.ordinal, step.id).toBe(step.ordinal);
-      expect(documented.code?.attrs.destructive === true, step.id).toBe('destructive' in step && step.destructive);
-    }
+    expect(Object.values(YUBIHSM_STEPS).map((s) => s.id)).toEqual(runbookMd.blocks(YUBIHSM_SECTION));
+    runbookMd.expectDocumented(YUBIHSM_SECTION, YUBIHSM_STEPS);
   });
 
   it('provisions a simulated YubiHSM 2: the 7 products of its serial, which verify', async () => {
@@ -109,9 +88,7 @@ describe('runbook yubihsm provision', () => {
     expect(stdout).toContain(`provisioned YubiHSM 2 serial ${SERIAL}: its products are in ${join(products, SERIAL)}`);
     // Every password prompt of the section's blocks, in the blocks' own words and under their ids.
     const prompts = Object.values(YUBIHSM_STEPS).flatMap((step) =>
-      [...(runbookStep(step.id).code?.code ?? '').matchAll(/ctx\.secret\('([^']+)', \{ name: '([^']+)'/g)].map(
-        ([, message, name]) => `? ${message} (secret)  [${step.id}/${name}]`,
-      ),
+      runbookMd.secrets(step.id).map(([message, name]) => `? ${message} (secret)  [${step.id}/${name}]`),
     );
     expect(prompts).toHaveLength(2);
     for (const prompt of prompts) expect(stdout).toContain(prompt);
