@@ -12,6 +12,7 @@ const AREAS = {
   pkcs11: () => import('./pkcs11.ts'),
   verify: () => import('./verify.ts'),
   rehearse: () => import('./rehearse.ts'),
+  cvc: () => import('./cvc.ts'),
 } as const satisfies Record<string, () => Promise<{ run(): Promise<void> }>>;
 
 type Area = keyof typeof AREAS;

@@ -144,15 +144,39 @@ export const PRODUCT_FILES = {
   publicKey: (serial: string, role: Role) => `${serial}/${serial}_${role}_pubkey.pub`,
   /** The public key in PEM. */
   pem: (serial: string, role: Role) => `${serial}/${serial}_${role}_pubkey.pem`,
+  /**
+   * A Nitrokey HSM's EF 2F02, as read: its Device Authentication CV
+   * certificate followed by the Device Issuer CA's (Nitrokey HSM only).
+   */
+  deviceAuthentication: (serial: string) => `${serial}/${serial}_devaut.cvc`,
+  /**
+   * The key's EF CE: the authenticated CV request the device wrote when it
+   * generated the key, signed by its Device Authentication key (Nitrokey HSM only).
+   */
+  nitrokeyAttestation: (serial: string, role: Role) => `${serial}/${serial}_${role}_attestation.cvc`,
 } as const;
 
-/** Every product a device of `kind` leaves, in the order the runbook lists them. */
-export function productFiles(kind: HsmKind, serial: string): string[] {
-  const perRole = (role: Role) =>
-    kind === 'yubihsm2'
-      ? [PRODUCT_FILES.attestation(serial, role), PRODUCT_FILES.publicKey(serial, role), PRODUCT_FILES.pem(serial, role)]
-      : [PRODUCT_FILES.publicKey(serial, role), PRODUCT_FILES.pem(serial, role)];
-  return [...(kind === 'yubihsm2' ? [PRODUCT_FILES.deviceCertificate(serial)] : []), ...ROLES.flatMap(perRole)];
+/**
+ * Every product a device of `kind` leaves, in the order the runbook lists
+ * them. A Nitrokey HSM's attestations (`attested`) are products of the
+ * ceremonies that capture them; the PSF's 2020 ceremony did not.
+ */
+export function productFiles(kind: HsmKind, serial: string, options: { readonly attested?: boolean } = {}): string[] {
+  if (kind === 'yubihsm2') {
+    return [
+      PRODUCT_FILES.deviceCertificate(serial),
+      ...ROLES.flatMap((role) => [PRODUCT_FILES.attestation(serial, role), PRODUCT_FILES.publicKey(serial, role), PRODUCT_FILES.pem(serial, role)]),
+    ];
+  }
+  const attested = options.attested === true;
+  return [
+    ...(attested ? [PRODUCT_FILES.deviceAuthentication(serial)] : []),
+    ...ROLES.flatMap((role) => [
+      ...(attested ? [PRODUCT_FILES.nitrokeyAttestation(serial, role)] : []),
+      PRODUCT_FILES.publicKey(serial, role),
+      PRODUCT_FILES.pem(serial, role),
+    ]),
+  ];
 }
 
 /** The `--type` spelling of the PSF runbook's programs for a curve. */

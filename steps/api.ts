@@ -69,6 +69,16 @@ export interface NitrokeySteps {
   noteSerial(): Promise<void>;
   /** Generates the root and targets key pairs with the user PIN and writes their public keys. */
   createKeys(askUserPin: AskSecret): Promise<void>;
+  /** True when the device in hand can attest its keys: a Nitrokey HSM (real or simulated) can, a SoftHSM2 token cannot. */
+  canAttest(): Promise<boolean>;
+  /**
+   * With no PIN and no change to the device: reads the device's certificates
+   * (EF 2F02) and the authenticated request the device signed for each of the
+   * root and targets keys, matched to the keys by the key each attests,
+   * checks each to the scheme root, and writes `SERIAL_devaut.cvc` and
+   * `SERIAL_{root,targets}_attestation.cvc`.
+   */
+  attest(): Promise<void>;
   /** Shows what to write on the bag. */
   label(): void;
 }

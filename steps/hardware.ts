@@ -5,8 +5,8 @@
  * module); a rehearsal reaches simulated ones, or SoftHSM2 tokens standing
  * in for the Nitrokeys (steps/rehearsal/bench.ts). The steps are the same.
  */
-import type { ExpectedToken } from '../lib/pkcs11/identity.ts';
-import { NITROKEY_HSM } from '../lib/pkcs11/identity.ts';
+import { scHsmToolReader, type AttestationReader } from '../lib/pkcs11/attestation.ts';
+import { NITROKEY_HSM, type ExpectedToken } from '../lib/pkcs11/identity.ts';
 import type { Token } from '../lib/pkcs11/token.ts';
 import type { YubiHsmClient } from '../lib/yubihsm/client.ts';
 
@@ -22,6 +22,13 @@ export interface Hardware {
   openNitrokey(): Promise<Token>;
   /** What the token must report itself to be. */
   readonly nitrokeyIdentity: ExpectedToken;
+  /**
+   * Where the attestations of the keys on `token` (opened by openNitrokey)
+   * are read: OpenSC's sc-hsm-tool for a real Nitrokey HSM, the chip itself
+   * for a simulated one; undefined when the token cannot attest its keys
+   * (a SoftHSM2 token). Absent: this hardware attests nothing.
+   */
+  nitrokeyAttestation?(token: Token): AttestationReader | undefined;
   /** Attestations from the YubiHSM simulator's CA are to be trusted (a rehearsal only). */
   readonly simulatedAttestations: boolean;
   /** Product directories named by a SoftHSM2 serial are the rehearsal's Nitrokeys. */
@@ -33,6 +40,8 @@ export interface DeviceOptions {
   readonly connector?: string;
   /** The PKCS#11 module for the Nitrokey HSM; default OpenSC's. */
   readonly pkcs11Module?: string;
+  /** OpenSC's sc-hsm-tool, which reads a Nitrokey HSM's attestations; default `sc-hsm-tool` on PATH. */
+  readonly scHsmTool?: string;
 }
 
 /** Real devices, for `runbook run`. Libraries are loaded on first use: a rehearsal never loads `usb` or a PKCS#11 module. */
@@ -49,6 +58,10 @@ export function deviceHardware(options: DeviceOptions = {}): Hardware {
     async openNitrokey() {
       const { openPkcs11Token } = await import('../lib/pkcs11/driver.ts');
       return openPkcs11Token(options.pkcs11Module === undefined ? {} : { module: options.pkcs11Module });
+    },
+    nitrokeyAttestation() {
+      // The token is a Nitrokey HSM (steps check its identity before anything else): a SmartCard-HSM, which OpenSC's tool reads.
+      return scHsmToolReader(options.scHsmTool === undefined ? {} : { tool: options.scHsmTool });
     },
   };
 }

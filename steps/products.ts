@@ -16,7 +16,8 @@ import { StepError } from './errors.ts';
  */
 export async function refuseExistingProducts(productsDir: string, kind: HsmKind, serial: string, device: string): Promise<void> {
   const present: string[] = [];
-  for (const file of productFiles(kind, serial)) {
+  // Attestation files included: a Nitrokey HSM attested earlier has products too.
+  for (const file of productFiles(kind, serial, { attested: true })) {
     try {
       await lstat(join(productsDir, file));
       present.push(file);

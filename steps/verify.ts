@@ -13,6 +13,8 @@ export async function verifyCeremonyProducts(ctx: RunbookContext<object>, hardwa
   const report = await verifyProducts([ctx.productsDir], {
     inventory: ctx.inventory,
     allowSimulated: hardware.simulatedAttestations || hardware.softhsmSerials,
+    // Every Nitrokey HSM attests its keys (nitrokey.attest); only a SoftHSM2 token standing in for one cannot.
+    requireAttestation: hardware.kind !== 'softhsm2',
   });
   ctx.say(renderTable(report));
   if (!report.ok) {

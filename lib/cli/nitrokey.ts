@@ -12,13 +12,15 @@
  */
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { SERIALS } from '../ceremony.ts';
 import type { Curve, HsmEntry } from '../runbook/api.ts';
 import type { StandaloneRun, StandaloneSection, StandaloneStep } from '../runbook/standalone.ts';
 import { untrustedText } from '../untrusted-text.ts';
 import type { CeremonySteps } from '../../steps/api.ts';
 import type { Hardware } from '../../steps/hardware.ts';
+import { registerAttest } from './attest.ts';
+import { registerVerifyAttestation } from './cvc.ts';
 import type { CliContext } from './context.ts';
+import { parseNitrokeySerial } from './arguments.ts';
 import { CliError } from './errors.ts';
 import { onOneDevice, performSection, type DeviceEnvironment, type DeviceFlags } from './device.ts';
 import { parseKeyType, requireKeyType } from './key-type.ts';
@@ -39,6 +41,11 @@ export const NITROKEY_STEPS = {
   soPin: { id: 'nitrokey.so-pin', ordinal: '7', instruction: 'Type the new SO-PIN, then type it a second time.' },
   userPin: { id: 'nitrokey.user-pin', ordinal: '8', instruction: 'Type the new user PIN, then type it a second time.' },
   keys: { id: 'nitrokey.keys', ordinal: '10', instruction: 'Generate the keys: type the user PIN when asked.' },
+  attest: {
+    id: 'nitrokey.attest',
+    ordinal: '12',
+    instruction: 'Read what the device signed when it made each key, check it back to the manufacturer’s root, and save it.',
+  },
 } as const satisfies Record<string, StandaloneStep>;
 
 /** The ad-hoc inventory entry the commands' steps are about. */
@@ -91,11 +98,18 @@ export async function provisionNitrokey(run: StandaloneRun<CeremonySteps>): Prom
   return run.ctx.values.string('serial');
 }
 
-/** `nitrokey keygen`, the blocks in order: connect, then the root and targets key pairs with the user PIN. */
+/**
+ * `nitrokey keygen`, the blocks in order: connect, the root and targets key
+ * pairs with the user PIN, then, where the device can attest its keys, the
+ * attestations (nitrokey.attest, behind its `when` block).
+ */
 export async function keygenNitrokey(run: StandaloneRun<CeremonySteps>): Promise<string> {
   const s = NITROKEY_STEPS;
   await run.perform(s.connect, (steps) => steps.nitrokey.connect());
   await run.perform(s.keys, (steps, ctx) => steps.nitrokey.createKeys(() => ctx.secret('Enter your user PIN', { name: 'user-pin' })));
+  await run.perform(s.attest, async (steps) => {
+    if (await steps.nitrokey.canAttest()) await steps.nitrokey.attest();
+  });
   return run.ctx.values.string('serial');
 }
 
@@ -121,6 +135,7 @@ async function expectingSerial(hardware: Hardware, serial: string, id: string): 
     simulatedAttestations: hardware.simulatedAttestations,
     softhsmSerials: hardware.softhsmSerials,
     openYubiHsm: () => hardware.openYubiHsm(),
+    nitrokeyAttestation: (token) => hardware.nitrokeyAttestation?.(token),
     async openNitrokey() {
       const token = await hardware.openNitrokey();
       try {
@@ -141,12 +156,6 @@ async function expectingSerial(hardware: Hardware, serial: string, id: string): 
   };
 }
 
-/** `--serial`: a Nitrokey HSM's, as `nitrokey provision` printed it. */
-function parseSerial(value: string): string {
-  const { pattern, description } = SERIALS.nitrokey;
-  if (!pattern.test(value)) throw new CliError('CLI_USAGE', `--serial ${untrustedText(value)}: ${description}`);
-  return value;
-}
 
 interface KeygenFlags extends DeviceFlags {
   type?: Curve;
@@ -155,6 +164,8 @@ interface KeygenFlags extends DeviceFlags {
 
 export function register(program: Command, ctx: CliContext): void {
   const nitrokey = program.command('nitrokey').description('one Nitrokey HSM, outside a full ceremony, through the ceremony’s own steps');
+  registerAttest(nitrokey, ctx);
+  registerVerifyAttestation(nitrokey, ctx);
   nitrokey
     .command('provision')
     .usage('[--pkcs11-module PATH] [--products DIR] [--answers FILE] [--simulate]')
@@ -182,7 +193,7 @@ never provisioned.`,
     .usage('--type p256|p384 --serial SERIAL [--pkcs11-module PATH] [--products DIR] [--answers FILE] [--simulate]')
     .description('generate the root and targets key pairs on a provisioned Nitrokey HSM and write their public keys (.pub, .pem)')
     .option('--type <type>', 'the curve of its keys: p256 or p384 (required)', parseKeyType)
-    .option('--serial <serial>', 'the serial `nitrokey provision` printed; any other token is refused (required)', parseSerial)
+    .option('--serial <serial>', 'the serial `nitrokey provision` printed; any other token is refused (required)', parseNitrokeySerial)
     .option('--pkcs11-module <path>', "the PKCS#11 module for the Nitrokey HSM (default: OpenSC's)")
     .option('--products <dir>', 'where products are written', 'ceremony-products')
     .option('--answers <file>', 'answer prompts from this YAML file, with the runbook’s prompt ids (rehearsals and CI only: never real PINs)')

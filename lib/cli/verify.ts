@@ -9,6 +9,7 @@ import type { Curve } from '../keys.ts';
 import type { VerifyInventory } from '../products/verify/index.ts';
 import type { HsmEntry, HsmKind } from '../runbook/inventory-types.ts';
 import type { CliContext } from './context.ts';
+import { parseAt } from './arguments.ts';
 import { CliError } from './errors.ts';
 
 interface VerifyFlags {
@@ -16,23 +17,11 @@ interface VerifyFlags {
   hsm?: HsmEntry[];
   json?: boolean;
   allowSimulated?: boolean;
+  requireAttestation?: boolean;
   at?: Date;
 }
 
 const HSM_FLAG = /^([A-Za-z0-9._:-]+)=(yubihsm2|nitrokey-hsm):(P-256|P-384)(?::([A-Za-z0-9]+))?$/;
-
-/**
- * `--at TIME`: the moment certificates must be valid at. An auditor checking
- * an old ceremony's products may ask "were they valid on the ceremony day?",
- * or re-run a verification exactly as it was done then.
- */
-function parseAt(value: string): Date {
-  const at = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2}))?$/.test(value) ? new Date(value) : undefined;
-  if (!at || Number.isNaN(at.getTime())) {
-    throw new CliError('CLI_USAGE', `--at ${value}: expected an ISO 8601 date or time, e.g. 2020-10-30 or 2020-10-30T15:00:00Z`);
-  }
-  return at;
-}
 
 /** `--hsm ID=KIND:CURVE[:SERIAL]`, the inventory entry the front matter would hold. */
 function parseHsm(value: string, previous: HsmEntry[] | undefined): HsmEntry[] {
@@ -47,12 +36,13 @@ function parseHsm(value: string, previous: HsmEntry[] | undefined): HsmEntry[] {
 export function register(program: Command, ctx: CliContext): void {
   program
     .command('verify')
-    .description('verify ceremony products: YubiHSM attestation chains to Yubico, attested key properties, key consistency, the inventory')
+    .description('verify ceremony products: attestation chains to Yubico and CardContact, attested key properties, key consistency, the inventory')
     .argument('<dir...>', 'ceremony-products directories (one subdirectory per device serial) or single device directories')
     .addOption(new Option('--runbook <file>', "check the devices against the inventory in the runbook's front matter").conflicts('hsm'))
     .addOption(new Option('--hsm <id=kind:curve[:serial]>', 'an inventory entry (repeat for each HSM), instead of --runbook').argParser(parseHsm))
     .option('--json', 'print the report as JSON')
-    .option('--allow-simulated', "accept attestations from the YubiHSM simulator's CA (reported SIMULATED)")
+    .option('--allow-simulated', "accept attestations from the simulators' roots, and rehearsal SoftHSM2 tokens (reported SIMULATED)")
+    .option('--require-attestation', 'fail a Nitrokey HSM whose products hold no attestation (VERIFY_UNATTESTED), instead of warning')
     .addOption(new Option('--at <time>', 'check certificate validity at this ISO 8601 date or time instead of now').argParser(parseAt))
     .addHelpText(
       'after',
@@ -63,8 +53,12 @@ ceremony-products directory holding only device directories. Several DIRs
 are a history of ceremonies: no key may appear twice across them, and with an
 inventory each ceremony-products DIR must match it.
 
-Exit status: 0 every check holds, 1 a check fails, 2 the command line cannot
-be acted on.`,
+A Nitrokey HSM's attestations (SERIAL_devaut.cvc, SERIAL_ROLE_attestation.cvc)
+are verified to CardContact's root when present; without them the device is
+reported unattested, a warning unless --require-attestation.
+
+Exit status: 0 every check holds (warnings do not count), 1 a check fails, 2
+the command line cannot be acted on.`,
     )
     .action(async (dirs: string[], flags: VerifyFlags) => {
       const { verifyProducts, renderJson, renderTable, VerifyError } = await import('../products/verify/index.ts');
@@ -82,7 +76,12 @@ be acted on.`,
       }
       let report;
       try {
-        report = await verifyProducts(dirs, { inventory, allowSimulated: flags.allowSimulated === true, ...(flags.at ? { at: flags.at } : {}) });
+        report = await verifyProducts(dirs, {
+          inventory,
+          allowSimulated: flags.allowSimulated === true,
+          requireAttestation: flags.requireAttestation === true,
+          ...(flags.at ? { at: flags.at } : {}),
+        });
       } catch (err) {
         // A DIR that cannot be verified at all is a command-line problem.
         if (err instanceof VerifyError) ctx.exitCode = 2;

@@ -13,7 +13,8 @@ import { randomInt } from 'node:crypto';
 import { NITROKEY } from '../../lib/ceremony.ts';
 import { SOFTHSM2, type ExpectedToken } from '../../lib/pkcs11/identity.ts';
 import { FACTORY_USER_PIN, SimulatedSmartCardHsm } from '../../lib/pkcs11/simulator/smartcard-hsm.ts';
-import { openSimulatedToken } from '../../lib/pkcs11/simulator/token.ts';
+import { openSimulatedToken, simulatedTokenAttestation } from '../../lib/pkcs11/simulator/token.ts';
+import type { AttestationReader } from '../../lib/pkcs11/attestation.ts';
 import type { SoftHsmShelf } from '../../lib/pkcs11/softhsm.ts';
 import type { Token } from '../../lib/pkcs11/token.ts';
 import type { RunEvent, RunObserver } from '../../lib/runbook/events.ts';
@@ -96,7 +97,8 @@ export class Bench implements Hardware {
         const { serial } = await shelf.create(entry.id);
         bench.#devices.set(entry.id, { kind: 'nitrokey-hsm', entry, device: undefined, serial });
       } else {
-        const device = new SimulatedSmartCardHsm(entry.serial === undefined ? {} : { serial: entry.serial });
+        // Each with a Device Authentication identity of its own: the bench's Nitrokey HSMs attest their keys.
+        const device = await SimulatedSmartCardHsm.create(entry.serial === undefined ? {} : { serial: entry.serial });
         bench.#devices.set(entry.id, { kind: 'nitrokey-hsm', entry, device, serial: device.serial });
       }
     }
@@ -194,6 +196,11 @@ export class Bench implements Hardware {
     }
     const plugged = [...this.#plugged].map((id) => this.#device(id)).flatMap((d) => (d.kind === 'nitrokey-hsm' && d.device ? [d.device] : []));
     return openSimulatedToken(plugged);
+  }
+
+  /** The simulated SmartCard-HSM behind `token` reads its own attestations; a SoftHSM2 token has none. */
+  nitrokeyAttestation(token: Token): AttestationReader | undefined {
+    return this.#shelf ? undefined : simulatedTokenAttestation(token);
   }
 
   #device(hsm: string): Device {

@@ -139,7 +139,7 @@ describe('runbook nitrokey', () => {
   });
 
   describe('keygen', () => {
-    it('generates the keys of a simulated Nitrokey HSM that reports --serial: the 4 products, which verify', async () => {
+    it('generates the keys of a simulated Nitrokey HSM that reports --serial, and their attestations: the 7 products, which verify', async () => {
       const dir = await tempDir();
       const products = join(dir, 'products');
       const answers = await writeAnswers(dir, ['answers:', `  nitrokey.keys/user-pin: "${FACTORY_USER_PIN}"`]);
@@ -148,12 +148,22 @@ describe('runbook nitrokey', () => {
       expect(errorCode(stderr)).toBeUndefined();
       expect(code).toBe(0);
       const started = [...stdout.matchAll(/^\d+\. DO .*\[([a-z.-]+)\]$/gm)].map((m) => m[1]);
-      expect(started).toEqual(['nitrokey.connect', 'nitrokey.keys']);
+      expect(started).toEqual(['nitrokey.connect', 'nitrokey.keys', 'nitrokey.attest']);
       const [[message, name]] = runbookMd.secrets('nitrokey.keys') as [[string, string]];
       expect(stdout).toContain(`? ${message} (secret)  [nitrokey.keys/${name}]`);
       const files = (await readdir(join(products, serial))).sort();
-      expect(files).toEqual([`${serial}_root_pubkey.pem`, `${serial}_root_pubkey.pub`, `${serial}_targets_pubkey.pem`, `${serial}_targets_pubkey.pub`]);
-      const report = await verifyProducts([products]);
+      expect(files).toEqual([
+        `${serial}_devaut.cvc`,
+        `${serial}_root_attestation.cvc`,
+        `${serial}_root_pubkey.pem`,
+        `${serial}_root_pubkey.pub`,
+        `${serial}_targets_attestation.cvc`,
+        `${serial}_targets_pubkey.pem`,
+        `${serial}_targets_pubkey.pub`,
+      ]);
+      // The simulated device's attestations chain to the SIMULATED root: trusted only when allowed.
+      expect((await verifyProducts([products])).ok).toBe(false);
+      const report = await verifyProducts([products], { allowSimulated: true });
       expect(report.summary.codes).toEqual([]);
       expect(report.ok).toBe(true);
       expect(report.devices[0]?.keys.map((k) => k.curve)).toEqual(['P-384', 'P-384']);
@@ -215,8 +225,9 @@ describe('runbook nitrokey', () => {
 
     await nitrokeyKeygen({ ...env, hsm: keygenEntry('P-256', serial) }, serial);
     const files = (await readdir(join(env.productsDir, serial))).sort();
-    expect(files).toEqual([`${serial}_root_pubkey.pem`, `${serial}_root_pubkey.pub`, `${serial}_targets_pubkey.pem`, `${serial}_targets_pubkey.pub`]);
-    const report = await verifyProducts([env.productsDir]);
+    expect(files.filter((f) => f.endsWith('.cvc'))).toEqual([`${serial}_devaut.cvc`, `${serial}_root_attestation.cvc`, `${serial}_targets_attestation.cvc`]);
+    expect(files.filter((f) => !f.endsWith('.cvc'))).toEqual([`${serial}_root_pubkey.pem`, `${serial}_root_pubkey.pub`, `${serial}_targets_pubkey.pem`, `${serial}_targets_pubkey.pub`]);
+    const report = await verifyProducts([env.productsDir], { allowSimulated: true });
     expect(report.ok).toBe(true);
     expect(report.devices[0]?.keys.map((k) => k.curve)).toEqual(['P-256', 'P-256']);
     // The factory user PIN no longer opens the token: provisioning replaced it.

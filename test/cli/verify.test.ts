@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { VerificationReport } from '../../lib/products/verify/index.ts';
 import { PSF_INVENTORY, psfCopy } from '../products/support/psf.ts';
+import { REAL_AT, writeSimulatedNitrokey } from '../products/support/nitrokey.ts';
 import { simulatorCa, writeYubiHsm } from '../products/support/test-ca.ts';
 import { projectPath } from '../../lib/paths.ts';
 import { runCli } from '../support/cli.ts';
@@ -27,13 +28,14 @@ describe('runbook verify', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('exits 0 on the PSF products, with a table of every key', async () => {
+  it('exits 0 on the PSF products, with a table of every key and a warning for each unattested Nitrokey HSM', async () => {
     const { code, stdout } = await runCli(['verify', psfProducts]);
     expect(code).toBe(0);
     const rows = stdout.split('\n').filter((l) => /^\S.*\b(root|targets)\b/.test(l));
     expect(rows).toHaveLength(12);
     for (const row of rows) expect(row).not.toContain('✗');
-    expect(stdout).not.toMatch(/\[VERIFY_/);
+    expect(stdout).not.toContain('✗ [');
+    expect(stdout.match(/^ {2}! \[VERIFY_UNATTESTED\]/gm)).toHaveLength(3);
     expect(stdout).toContain('09:4A:3A:C4:93:C2:BD:CD:65:A5:4B:DF:40:19:0F:52:BB:03:F7:15:63:97:A3:FC:69:D8:AA:9A:39:2F:B7:24');
   });
 
@@ -109,6 +111,49 @@ describe('runbook verify', () => {
     for (const line of lines) expect(line).toMatch(/SIMULATED$/);
     const json = JSON.parse((await runCli(['verify', '--allow-simulated', '--json', products])).stdout) as VerificationReport;
     expect(json.devices.map((d) => d.simulated)).toEqual([true]);
+  });
+
+  it('--require-attestation: the PSF products exit 1, each Nitrokey HSM unattested', async () => {
+    const { code, stdout } = await runCli(['verify', psfProducts, '--require-attestation', '--json']);
+    expect(code).toBe(1);
+    const report = JSON.parse(stdout) as VerificationReport;
+    expect(report.summary).toMatchObject({ failures: 3, codes: ['VERIFY_UNATTESTED'], warnings: 0 });
+    const table = await runCli(['verify', psfProducts, '--require-attestation']);
+    expect(table.stdout.match(/^ {2}✗ \[VERIFY_UNATTESTED\]/gm)).toHaveLength(3);
+  });
+
+  it('--json carries the warnings, and they leave the exit status at 0', async () => {
+    const { code, stdout } = await runCli(['verify', psfProducts, '--json']);
+    expect(code).toBe(0);
+    const report = JSON.parse(stdout) as VerificationReport;
+    expect(report.ok).toBe(true);
+    expect(report.summary).toMatchObject({ failures: 0, warnings: 3, warningCodes: ['VERIFY_UNATTESTED'] });
+    expect(report.devices.filter((d) => d.warnings.length > 0).map((d) => d.serial)).toEqual(['DENK0102947', 'DENK0103189', 'DENK0200473']);
+  });
+
+  it('checks Nitrokey HSM attestations: simulated ones pass with --allow-simulated and --require-attestation, marked SIMULATED', async () => {
+    const products = join(dir, 'ceremony-products');
+    await writeSimulatedNitrokey(products, 'DENK0000001');
+    const at = REAL_AT.toISOString();
+    const refused = await runCli(['verify', products, '--at', at, '--json']);
+    expect(refused.code).toBe(1);
+    expect((JSON.parse(refused.stdout) as VerificationReport).summary.codes).toEqual(['CVC_SIMULATED']);
+    const allowed = await runCli(['verify', products, '--at', at, '--allow-simulated', '--require-attestation']);
+    expect(allowed.code).toBe(0);
+    const lines = allowed.stdout.split('\n').filter((l) => l.includes('DENK0000001'));
+    expect(lines).toHaveLength(4);
+    for (const line of lines) expect(line).toMatch(/SIMULATED$/);
+    expect(allowed.stdout).toContain('Attestations chain to UTSRCASIM00001 (SIMULATED');
+  });
+
+  it('names the failing attestation file and lib/cvc’s code under its device', async () => {
+    const products = join(dir, 'ceremony-products');
+    const sim = await writeSimulatedNitrokey(products, 'DENK0000001');
+    const request = sim.keys.targets.request;
+    await writeFile(join(sim.dir, 'DENK0000001_targets_attestation.cvc'), request.subarray(0, request.length - 1));
+    const { code, stdout } = await runCli(['verify', products, '--at', REAL_AT.toISOString(), '--allow-simulated']);
+    expect(code).toBe(1);
+    expect(stdout).toMatch(/^ {2}✗ \[CVC_TRUNCATED\] chain, targets key: DENK0000001_targets_attestation\.cvc: /m);
   });
 
   it('exits 2 naming a DIR that does not exist', async () => {

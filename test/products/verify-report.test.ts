@@ -117,6 +117,7 @@ describe('the JSON report', () => {
     expect({ ...one, at: '' }).toEqual({ ...two, at: '' });
     expect(Object.keys(one)).toEqual(['ok', 'at', 'directories', 'trust', 'inventory', 'devices', 'findings', 'summary']);
     const devices = one.devices as Record<string, unknown>[];
-    expect(Object.keys(devices[0] ?? {})).toEqual(['products', 'dir', 'kind', 'serial', 'inventoryId', 'anchor', 'simulated', 'keys', 'findings']);
+    expect(Object.keys(devices[0] ?? {})).toEqual(['products', 'dir', 'kind', 'serial', 'inventoryId', 'anchor', 'simulated', 'keys', 'findings', 'warnings']);
+    expect(Object.keys(one.summary as object)).toEqual(['devices', 'keys', 'failures', 'codes', 'warnings', 'warningCodes']);
   });
 });

@@ -41,12 +41,22 @@ describe('runbook rehearse RUNBOOK.md on simulated HSMs', () => {
     expect(stdout).toMatch(/rehearsal: the ceremony completed and every product verifies/);
     expect(stdout).toMatch(/0 differed/);
 
-    // Six devices: three YubiHSM 2 directories of 7 products, three Nitrokey HSM directories of 4.
+    // Six devices: three YubiHSM 2 directories of 7 products, and three Nitrokey HSM directories of 7:
+    // the four public key files, EF 2F02 and the root and targets keys' attestations.
     const products = join(out, 'ceremony-products');
     const devices = readdirSync(products).sort();
     expect(devices).toHaveLength(6);
     const counts = devices.map((d) => readdirSync(join(products, d)).length).sort();
-    expect(counts).toEqual([4, 4, 4, 7, 7, 7]);
+    expect(counts).toEqual([7, 7, 7, 7, 7, 7]);
+    const nitrokeys = devices.filter((d) => d.startsWith('DENK'));
+    expect(nitrokeys).toHaveLength(3);
+    for (const serial of nitrokeys) {
+      expect(readdirSync(join(products, serial)).filter((f) => f.endsWith('.cvc')).sort()).toEqual([
+        `${serial}_devaut.cvc`,
+        `${serial}_root_attestation.cvc`,
+        `${serial}_targets_attestation.cvc`,
+      ]);
+    }
 
     // A third party's check, through the CLI: the simulator's CA is trusted only when asked.
     const verified = await runCli(['verify', products, '--runbook', RUNBOOK, '--allow-simulated']);
@@ -121,6 +131,9 @@ describe.skipIf(softhsmModule === undefined)('runbook rehearse RUNBOOK.md with S
     expect(stdout).toMatch(/every product verifies/);
     expect(readFileSync(join(out, 'softhsm2.conf'), 'utf8')).toContain(join(out, 'tokens'));
     const products = join(out, 'ceremony-products');
+    // A SoftHSM2 token cannot attest its keys: nitrokey.attest is skipped, and its directories keep the four public key files.
+    const counts = readdirSync(products).map((d) => readdirSync(join(products, d)).length).sort();
+    expect(counts).toEqual([4, 4, 4, 7, 7, 7]);
     const report = await verifyProducts([products], { allowSimulated: true });
     expect(report.ok).toBe(true);
     // The CLI, as a third party runs it: the SoftHSM2 tokens' directories are accepted, and marked, only with --allow-simulated.

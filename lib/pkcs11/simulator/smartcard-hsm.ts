@@ -1,4 +1,5 @@
 import { generateKeyPairSync, randomInt, type KeyObject } from 'node:crypto';
+import { attestKey, makeSimulatedDevice } from '../../cvc/index.ts';
 import { signPrehash } from '../../ecdsa.ts';
 import { ecPublicKey, type Curve } from '../../keys.ts';
 import { ckrError } from '../errors.ts';
@@ -6,6 +7,8 @@ import { USER_PIN_MAX, USER_PIN_MIN } from '../pins.ts';
 import type { PrivateKeyFlag, PublicKeyFlag } from '../templates.ts';
 import { TokenFlag, type KeyPairAttributes, type TokenInfo } from '../token.ts';
 import { untrustedText } from '../../untrusted-text.ts';
+import { settle } from '../../settle.ts';
+import type { AttestationReader, KeyRequest, ReadOptions } from '../attestation.ts';
 
 /**
  * A SmartCard-HSM (the chip inside a Nitrokey HSM), as the device itself
@@ -29,6 +32,15 @@ import { untrustedText } from '../../untrusted-text.ts';
  *
  * Keys are real: P-256 and P-384 pairs from node:crypto, and CKM_ECDSA
  * signatures over the caller's prehash.
+ *
+ * Attestation, as the card and OpenSC's sc-hsm driver do it: a device made by
+ * `SimulatedSmartCardHsm.create` has a Device Authentication key and EF 2F02
+ * (its device certificate and a Device Issuer CA's, under the SIMULATED
+ * scheme root of lib/cvc). Each generated key gets the card's next key
+ * reference (the lowest free one from 1, whatever its CKA_ID) and, in EF
+ * CE<reference>, an authenticated CV request for it signed by the device key,
+ * byte for byte in the real format. INITIALIZE DEVICE erases keys and their
+ * EF CE files; EF 2F02 is the chip's and stays.
  */
 
 export interface SmartCardHsmOptions {
@@ -44,7 +56,23 @@ export interface SmartCardHsmOptions {
   readonly label?: string;
   /** How many key pairs fit in the device's memory; a further C_GenerateKeyPair fails with CKR_DEVICE_MEMORY. */
   readonly keyCapacity?: number;
+  /** The chip's Device Authentication identity; none: a chip that attests nothing (see `create`, which makes one). */
+  readonly identity?: SimulatedDeviceIdentity;
 }
+
+/** A simulated chip's Device Authentication key, its CHR, and EF 2F02 (lib/cvc's makeSimulatedDevice). */
+export interface SimulatedDeviceIdentity {
+  /** EF 2F02: the device certificate followed by the Device Issuer CA certificate. */
+  readonly devaut: Uint8Array;
+  readonly deviceKey: KeyObject;
+  /** The device certificate's CHR: the serial followed by five digits. */
+  readonly chr: string;
+}
+
+/** Key references the card gives generated keys: 1 to 255 (0 is the Device Authentication key). */
+const KEY_REFERENCES = 255;
+/** The first byte of an authenticated CV request (tag 67). */
+const AUTHENTICATED_REQUEST = 0x67;
 
 export const SO_PIN_TRIES = 15;
 export const USER_PIN_TRIES = 3;
@@ -54,6 +82,8 @@ export const FACTORY_SO_PIN = '3537363231383830';
 export const FACTORY_USER_PIN = '648219';
 
 export interface SimulatedKeyPair {
+  /** The card's key reference (EF CC<ref>, EF CE<ref>): its own numbering, not the CKA_ID. */
+  readonly keyReference: number;
   readonly id: Uint8Array;
   readonly label: string;
   readonly curve: Curve;
@@ -76,9 +106,20 @@ export class SimulatedSmartCardHsm {
   private readonly keys: SimulatedKeyPair[] = [];
   private readonly keyCapacity: number;
   private selfTestFailed = false;
+  private readonly identity: SimulatedDeviceIdentity | undefined;
+  /** EF CE<key reference>: what OpenSC wrote there when the key was generated. */
+  private readonly certificateFiles = new Map<number, Uint8Array>();
+
+  /** A chip with a Device Authentication identity of its own, under the SIMULATED scheme root: it attests the keys it generates. */
+  static async create(options: Omit<SmartCardHsmOptions, 'identity'> = {}): Promise<SimulatedSmartCardHsm> {
+    const serial = options.serial ?? randomSerial();
+    const { devaut, deviceKey, chr } = await makeSimulatedDevice(serial);
+    return new SimulatedSmartCardHsm({ ...options, serial, identity: { devaut, deviceKey, chr } });
+  }
 
   constructor(options: SmartCardHsmOptions = {}) {
-    this.serial = options.serial ?? `DENK${String(randomInt(0, 10_000_000)).padStart(7, '0')}`;
+    this.serial = options.serial ?? randomSerial();
+    this.identity = options.identity;
     this.soCode = (options.soPin ?? FACTORY_SO_PIN).toUpperCase();
     this.userPin = options.userPin === null ? undefined : (options.userPin ?? FACTORY_USER_PIN);
     this.initialized = options.initialized ?? true;
@@ -119,6 +160,7 @@ export class SimulatedSmartCardHsm {
     this.soCode = code;
     this.label = label;
     this.keys.length = 0;
+    this.certificateFiles.clear();
     this.userPin = undefined;
     this.userTriesLeft = USER_PIN_TRIES;
   }
@@ -192,10 +234,39 @@ export class SimulatedSmartCardHsm {
       private: { ...priv, alwaysSensitive: priv.sensitive, neverExtractable: !priv.extractable, label },
       public: { token: false, private: false, verify: true, encrypt: true, wrap: true, ...templates.public, label },
     };
+    const keyReference = this.freeKeyReference();
     const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: curve });
-    const pair: SimulatedKeyPair = { id: Uint8Array.from(id), label, curve, attributes, point: ecPublicKey(publicKey).point, privateKey };
+    const pair: SimulatedKeyPair = { keyReference, id: Uint8Array.from(id), label, curve, attributes, point: ecPublicKey(publicKey).point, privateKey };
     this.keys.push(pair);
+    // OpenSC's sc-hsm driver writes the card's answer to GENERATE ASYMMETRIC KEY PAIR, the authenticated request, to EF CE<ref>.
+    if (this.identity) this.certificateFiles.set(keyReference, attestKey(this.identity, { publicKey, privateKey }));
     return pair;
+  }
+
+  /** The chip has a Device Authentication key and EF 2F02, so its generated keys carry attestations. */
+  get attests(): boolean {
+    return this.identity !== undefined;
+  }
+
+  /** READ BINARY of EF 2F02 (no PIN): the device and Device Issuer CA certificates; undefined on a chip without them. */
+  readDeviceCertificates(): Uint8Array | undefined {
+    return this.identity ? Uint8Array.from(this.identity.devaut) : undefined;
+  }
+
+  /** The key references that have an EF CE, ascending (ENUMERATE OBJECTS lists them; no PIN). */
+  certificateFileReferences(): number[] {
+    return [...this.certificateFiles.keys()].sort((a, b) => a - b);
+  }
+
+  /** READ BINARY of EF CE<ref> (no PIN); undefined when there is no such file. */
+  readCertificateFile(keyReference: number): Uint8Array | undefined {
+    const file = this.certificateFiles.get(keyReference);
+    return file === undefined ? undefined : Uint8Array.from(file);
+  }
+
+  /** Stores other bytes in EF CE<ref>, as writing a certificate for the key over its request does (pkcs11-tool --write-object --type cert). */
+  writeCertificateFile(keyReference: number, bytes: Uint8Array): void {
+    this.certificateFiles.set(keyReference, Uint8Array.from(bytes));
   }
 
   /** Key pairs with this CKA_ID. */
@@ -206,6 +277,13 @@ export class SimulatedSmartCardHsm {
   /** COMPUTE DIGITAL SIGNATURE with plain ECDSA over the caller's hash; raw r ‖ s as OpenSC hands it on. */
   sign(pair: SimulatedKeyPair, digest: Uint8Array): Uint8Array {
     return signPrehash(pair.curve, pair.privateKey, digest, 'raw');
+  }
+
+  /** The lowest key reference no key holds, as OpenSC's sc_hsm_determine_free_id picks it. */
+  private freeKeyReference(): number {
+    const used = new Set(this.keys.map((k) => k.keyReference));
+    for (let ref = 1; ref <= KEY_REFERENCES; ref++) if (!used.has(ref)) return ref;
+    throw ckrError('CKR_DEVICE_MEMORY', `C_GenerateKeyPair on ${this.describe()} (no free key reference)`);
   }
 
   private describe(): string {
@@ -237,4 +315,31 @@ export class SimulatedSmartCardHsm {
   private checkUserPinLength(pin: string, what: string): void {
     if (pin.length < USER_PIN_MIN || pin.length > USER_PIN_MAX) throw ckrError('CKR_PIN_LEN_RANGE', `${what} on ${this.describe()}`);
   }
+}
+
+/** A serial of the form OpenSC reads from a Nitrokey HSM 2: DENK and seven digits. */
+function randomSerial(): string {
+  return `DENK${String(randomInt(0, 10_000_000)).padStart(7, '0')}`;
+}
+
+/** The reader of a simulated chip's attestation material, as sc-hsm-tool reads a real one's; undefined for a chip that attests nothing. */
+export function simulatedAttestationReader(device: SimulatedSmartCardHsm): AttestationReader | undefined {
+  if (!device.attests) return undefined;
+  return {
+    description: `simulated SmartCard-HSM ${untrustedText(device.serial)}`,
+    read: (options: ReadOptions = {}) =>
+      settle(() => {
+        const devaut = device.readDeviceCertificates();
+        if (!devaut) return undefined;
+        const requests: KeyRequest[] = [];
+        for (const keyReference of device.certificateFileReferences()) {
+          const file = device.readCertificateFile(keyReference);
+          // A certificate stored over the request leaves nothing to read for that key.
+          if (file?.[0] !== AUTHENTICATED_REQUEST) continue;
+          requests.push({ keyReference, request: file });
+          if (options.enough?.(requests) === true) break;
+        }
+        return { devaut, requests };
+      }),
+  };
 }

@@ -6,7 +6,8 @@ import { settle } from '../../settle.ts';
 import { PRIVATE_KEY_FLAGS, PUBLIC_KEY_FLAGS } from '../templates.ts';
 import { idHex, type EcPublicKeyObject, type KeyPairAttributes, type KeyPairSpec, type ObjectClass, type Token, type TokenInfo, type UserType } from '../token.ts';
 import { untrustedText } from '../../untrusted-text.ts';
-import type { SimulatedKeyPair, SimulatedSmartCardHsm } from './smartcard-hsm.ts';
+import type { AttestationReader } from '../attestation.ts';
+import { simulatedAttestationReader, type SimulatedKeyPair, type SimulatedSmartCardHsm } from './smartcard-hsm.ts';
 
 /**
  * The Token interface over simulated SmartCard-HSMs: the part OpenSC plays
@@ -23,8 +24,24 @@ export function openSimulatedToken(devices: readonly SimulatedSmartCardHsm[]): P
       devices.map((device) => ({ slot: device, info: device.info() })),
       'the simulated SmartCard-HSM reader',
     );
-    return new SimulatedToken(chosen.slot);
+    const token = new SimulatedToken(chosen.slot);
+    CHIPS.set(token, chosen.slot);
+    return token;
   });
+}
+
+/** The chip behind each token this module opened. */
+const CHIPS = new WeakMap<Token, SimulatedSmartCardHsm>();
+
+/**
+ * The attestation reader of the simulated chip behind `token`: undefined for
+ * a token this module did not open (a real one, SoftHSM2) or a chip that
+ * attests nothing. It reads the chip, not the session, so it still reads
+ * after the token is closed, as sc-hsm-tool reads a card OpenSC let go of.
+ */
+export function simulatedTokenAttestation(token: Token): AttestationReader | undefined {
+  const chip = CHIPS.get(token);
+  return chip === undefined ? undefined : simulatedAttestationReader(chip);
 }
 
 class SimulatedToken implements Token {

@@ -1,3 +1,4 @@
+import type { CvcErrorCode } from '../../cvc/index.ts';
 import { RunbookError } from '../../errors.ts';
 
 /**
@@ -47,7 +48,22 @@ export type VerifyCheckCode =
   /** One public key appears for two roles or devices. */
   | 'VERIFY_KEY_REUSED'
   /** Devices and the inventory do not match (a device missing, one too many). */
-  | 'VERIFY_INVENTORY';
+  | 'VERIFY_INVENTORY'
+  /**
+   * A Nitrokey HSM's products hold no attestation (no `_devaut.cvc`, no
+   * `_attestation.cvc`): nothing proves its keys were generated on a genuine
+   * device. A warning, unless attestation is required.
+   */
+  | 'VERIFY_UNATTESTED';
+
+/** Codes of what the report warns about: not a failed check unless the caller requires it. */
+export type VerifyWarningCode = Extract<VerifyCheckCode, 'VERIFY_UNATTESTED'>;
+
+/**
+ * A finding's code: one of the checks above, or how a Nitrokey HSM's
+ * attestation failed to verify (lib/cvc's codes, one per failure kind).
+ */
+export type FindingCode = VerifyCheckCode | CvcErrorCode;
 
 /** Codes thrown before any check can run: the command line or the installation is wrong. */
 export type VerifyInputCode =

@@ -7,12 +7,10 @@
  * whether everything holds. It throws (VerifyError) only when a DIR cannot be
  * verified at all: missing, a file, empty, unreadable.
  */
-import { SERIALS } from '../../ceremony.ts';
 import { loadTrustStore, colonHex, sha256Hex, type ExtraTrust } from '../trust/anchors.ts';
 import { discover } from './layout.ts';
 import { verifyNitrokey } from './nitrokey.ts';
 import {
-  ATTESTATION_CHECKS,
   CHECKS,
   type CheckName,
   type CheckStatus,
@@ -24,12 +22,12 @@ import {
   type VerificationReport,
 } from './report.ts';
 import { checkCurves, checkInventoryCurves, matchInventory, type VerifyInventory } from './inventory.ts';
-import type { DeviceOutcome, VerifyContext } from './outcome.ts';
+import type { Anchor, DeviceOutcome, VerifyContext } from './outcome.ts';
 import { checkKeyReuse } from './reuse.ts';
 import { verifyYubiHsm } from './yubihsm.ts';
 
 export type * from './report.ts';
-export { VerifyError, type VerifyCheckCode, type VerifyErrorCode, type VerifyInputCode } from './errors.ts';
+export { VerifyError, type FindingCode, type VerifyCheckCode, type VerifyErrorCode, type VerifyInputCode, type VerifyWarningCode } from './errors.ts';
 export { renderTable, renderJson } from './render.ts';
 
 export type { VerifyInventory } from './inventory.ts';
@@ -39,11 +37,17 @@ export interface VerifyOptions {
   readonly inventory?: VerifyInventory;
   /**
    * Accept a rehearsal's products: attestation chains that end at the
-   * YubiHSM simulator's root, and Nitrokey HSM directories named by a
-   * SoftHSM2 token's serial (a rehearsal with `--pkcs11-module`). Such devices
-   * are marked simulated.
+   * YubiHSM simulator's root or at the simulated token's SIMULATED SRCA, and
+   * Nitrokey HSM directories named by a SoftHSM2 token's serial (a rehearsal
+   * with `--pkcs11-module`). Such devices are marked simulated.
    */
   readonly allowSimulated?: boolean;
+  /**
+   * A Nitrokey HSM whose products hold no attestation fails with
+   * VERIFY_UNATTESTED. Otherwise it is a warning: the PSF's 2020 products,
+   * made before attestations were captured, stay verifiable.
+   */
+  readonly requireAttestation?: boolean;
   /** The time certificates must be valid at; the current time by default. */
   readonly at?: Date;
   /**
@@ -58,8 +62,13 @@ export interface VerifyOptions {
 export async function verifyProducts(dirs: readonly string[], options: VerifyOptions = {}): Promise<VerificationReport> {
   const layout = await discover(dirs, { rehearsal: options.allowSimulated === true });
   const trust = await loadTrustStore(options.extraTrust);
-  const ctx: VerifyContext = { trust, allowSimulated: options.allowSimulated === true, at: options.at ?? new Date() };
-  const outcomes = layout.devices.map((d) => (d.kind === 'yubihsm2' ? verifyYubiHsm(d, ctx) : verifyNitrokey(d)));
+  const ctx: VerifyContext = {
+    trust,
+    allowSimulated: options.allowSimulated === true,
+    requireAttestation: options.requireAttestation === true,
+    at: options.at ?? new Date(),
+  };
+  const outcomes = layout.devices.map((d) => (d.kind === 'yubihsm2' ? verifyYubiHsm(d, ctx) : verifyNitrokey(d, ctx)));
   const findings = [...layout.findings];
 
   // "Prepare the environment", steps 8-13: the devices and key types the ceremony planned.
@@ -75,13 +84,15 @@ export async function verifyProducts(dirs: readonly string[], options: VerifyOpt
 
   const devices = outcomes.map((o) => deviceReport(o, assigned.get(o), options.inventory !== undefined));
   const all = [...findings, ...devices.flatMap((d) => d.findings)];
+  const warnings = devices.flatMap((d) => d.warnings);
   // The roots the chains end at, each once, in the order devices reach them.
-  const usedAnchors = [...new Set(outcomes.flatMap((o) => (o.anchor ? [o.anchor] : [])))];
+  const usedAnchors = new Map<string, Anchor>();
+  for (const o of outcomes) if (o.anchor && !usedAnchors.has(o.anchor.sha256)) usedAnchors.set(o.anchor.sha256, o.anchor);
   return {
     ok: all.length === 0,
     at: ctx.at.toISOString(),
     directories: [...dirs],
-    trust: usedAnchors.map((r) => ({ source: r.source, subject: r.cert.subject, sha256: colonHex(r.sha256) })),
+    trust: [...usedAnchors.values()].map((r) => ({ source: r.source, subject: r.subject, sha256: colonHex(r.sha256) })),
     inventory: options.inventory ? { title: options.inventory.title, entries: [...options.inventory.hsms] } : undefined,
     devices,
     findings,
@@ -90,6 +101,8 @@ export async function verifyProducts(dirs: readonly string[], options: VerifyOpt
       keys: devices.reduce((n, d) => n + d.keys.length, 0),
       failures: all.length,
       codes: [...new Set(all.map((f) => f.code))].sort(),
+      warnings: warnings.length,
+      warningCodes: [...new Set(warnings.map((w) => w.code))].sort(),
     },
   };
 }
@@ -100,12 +113,10 @@ function roleOrder(role: Role | undefined): number {
 }
 
 function deviceReport(o: DeviceOutcome, entry: InventoryEntry | undefined, withInventory: boolean): DeviceReport {
-  // A YubiHSM 2 attested by the simulator's CA, or a SoftHSM2 token standing in for a Nitrokey HSM.
-  const simulated = o.anchor?.source === 'simulated' || (o.device.kind === 'nitrokey-hsm' && SERIALS.softhsm.pattern.test(o.device.serial));
   const keys: KeyReport[] = ROLES.map((role) => {
     const checks = {} as Record<CheckName, CheckStatus>;
     for (const check of CHECKS) {
-      const na = (o.device.kind === 'nitrokey-hsm' && ATTESTATION_CHECKS.includes(check)) || (check === 'inventory' && !withInventory);
+      const na = o.notApplicable.has(check) || (check === 'inventory' && !withInventory);
       checks[check] = na ? 'n/a' : o.rec.status(check, role);
     }
     const key = o.keys.get(role);
@@ -113,9 +124,12 @@ function deviceReport(o: DeviceOutcome, entry: InventoryEntry | undefined, withI
       role,
       ...(key ? { curve: key.curve, spkiSha256: sha256Hex(key.spki) } : {}),
       ...(o.attestations.has(role) ? { attestation: o.attestations.get(role) } : {}),
+      ...(o.nitrokeyAttestations.has(role) ? { nitrokeyAttestation: o.nitrokeyAttestations.get(role) } : {}),
       checks,
     };
   });
+  const order = <T extends { check: CheckName; role?: Role; file?: string }>(a: T, b: T) =>
+    CHECKS.indexOf(a.check) - CHECKS.indexOf(b.check) || roleOrder(a.role) - roleOrder(b.role) || (a.file ?? '').localeCompare(b.file ?? '');
   return {
     products: o.device.products,
     dir: o.device.dir,
@@ -123,12 +137,11 @@ function deviceReport(o: DeviceOutcome, entry: InventoryEntry | undefined, withI
     serial: o.device.serial,
     ...(entry ? { inventoryId: entry.id } : {}),
     ...(o.anchor ? { anchor: o.anchor.source } : {}),
-    simulated,
+    simulated: o.simulated,
     keys,
     // In table order (files, chain, ...), then root before targets: the same
     // products always give the same report.
-    findings: [...o.rec.findings].sort(
-      (a, b) => CHECKS.indexOf(a.check) - CHECKS.indexOf(b.check) || roleOrder(a.role) - roleOrder(b.role) || (a.file ?? '').localeCompare(b.file ?? ''),
-    ),
+    findings: [...o.rec.findings].sort(order),
+    warnings: [...o.rec.warnings].sort(order),
   };
 }

@@ -1,5 +1,5 @@
-import { ProductReadError, type VerifyCheckCode } from './errors.ts';
-import type { CheckName, CheckStatus, Finding, Role } from './report.ts';
+import { ProductReadError, type FindingCode, type VerifyWarningCode } from './errors.ts';
+import type { CheckName, CheckStatus, Finding, Role, Warning } from './report.ts';
 
 /**
  * Collects one device's check results. A check passes for a role only when
@@ -8,11 +8,17 @@ import type { CheckName, CheckStatus, Finding, Role } from './report.ts';
  */
 export class DeviceRecorder {
   readonly findings: Finding[] = [];
+  readonly warnings: Warning[] = [];
   private readonly passes = new Set<string>();
 
   /** `message` is the reason alone: the file it concerns goes in `where.file`, and the report shows both. */
-  fail(check: CheckName, code: VerifyCheckCode, message: string, where: { role?: Role; file?: string } = {}): void {
+  fail(check: CheckName, code: FindingCode, message: string, where: { role?: Role; file?: string } = {}): void {
     this.findings.push({ code, check, message, ...where });
+  }
+
+  /** Something left unproven that fails no check: reported, and `ok` unaffected. */
+  warn(check: CheckName, code: VerifyWarningCode, message: string, where: { role?: Role; file?: string } = {}): void {
+    this.warnings.push({ code, check, message, ...where });
   }
 
   /**

@@ -9,12 +9,22 @@
  */
 import { basename, dirname } from 'node:path';
 import { escapeJsonText, untrustedText } from '../../untrusted-text.ts';
-import { CHECKS, KIND_NAME, type CheckName, type CheckStatus, type DeviceReport, type Finding, type VerificationReport } from './report.ts';
+import { CHECKS, KIND_NAME, type AnchorSource, type CheckName, type CheckStatus, type DeviceReport, type Finding, type VerificationReport, type Warning } from './report.ts';
 
 /** The widest line the table writes, so that it reads in a 100-column terminal or on a printed page. */
 export const TABLE_WIDTH = 100;
 
 const MARK: Record<CheckStatus, string> = { pass: '✓', fail: '✗', skipped: '·', 'n/a': '–' };
+/** Beside a warning's code, as ✗ is beside a failure's. */
+const WARNING_MARK = '!';
+
+/** Whose root an attestation chain ends at, as the witness reads it. */
+const ANCHOR_NAME: Record<AnchorSource, string> = {
+  yubico: 'Yubico',
+  cardcontact: 'CardContact',
+  simulated: 'SIMULATED, not Yubico or CardContact',
+  extra: 'extra, not Yubico or CardContact',
+};
 
 const HEADING: Record<CheckName, string> = {
   files: 'files',
@@ -32,12 +42,14 @@ const HEADING: Record<CheckName, string> = {
 /** What each column proves, for the legend under the table (the runbook step each check answers is in its module). */
 const MEANING: Record<CheckName, string> = {
   files: "the device's products are all there, and nothing else is",
-  chain: 'attestation ← device certificate ← Yubico sub-CA ← pinned Yubico root; signatures, dates',
+  chain:
+    'attestation ← device certificate ← Yubico sub-CA ← pinned Yubico root (Nitrokey HSM: key request ← device certificate ← ' +
+    'Device Issuer CA ← pinned CardContact root); signatures, dates',
   serial: "the device certificate and the attestation state the directory's serial",
-  origin: 'the key was generated on the device, never imported',
-  label: 'object id and label are the ones the ceremony gives the role (3 tuf-root, 4 tuf-targets)',
-  capabilities: 'the key may sign with ECDSA and do nothing else',
-  key: 'the attested key is the .pub and the .pem (Nitrokey HSM: the .pub and the .pem agree)',
+  origin: 'the key was generated on the device, never imported (Nitrokey HSM: the request was signed by this device, not another)',
+  label: 'object id and label are the ones the ceremony gives the role (3 tuf-root, 4 tuf-targets); YubiHSM 2 only',
+  capabilities: 'the key may sign with ECDSA and do nothing else; YubiHSM 2 only',
+  key: 'the attested key is the .pub and the .pem (a Nitrokey HSM without attestations: the .pub and the .pem agree)',
   curve: 'the key is on a named ceremony curve, the one the inventory gives the device',
   unique: 'no other role, device or ceremony has the same key',
   inventory: "the device is one the ceremony's inventory lists",
@@ -96,9 +108,9 @@ function place(f: Finding, base: string): string {
   return `${shown(dirname(f.file) === base ? basename(f.file) : f.file)}: `;
 }
 
-function reason(f: Finding, base: string, suffix: string): string[] {
+function reason(f: Finding | Warning, base: string, suffix: string, mark = MARK.fail): string[] {
   const who = f.role ? `, ${f.role} key` : '';
-  return wrap(`  ✗ [${f.code}] ${HEADING[f.check]}${who}: ${place(f, base)}${f.message}`, 6, suffix);
+  return wrap(`  ${mark} [${f.code}] ${HEADING[f.check]}${who}: ${place(f, base)}${f.message}`, 6, suffix);
 }
 
 /** The witness's table: one row per key, one column per check, each failure's code and reason under its device. */
@@ -106,8 +118,7 @@ export function renderTable(report: VerificationReport): string {
   const lines: string[] = [];
   lines.push(`Ceremony products, checked as of ${report.at}`);
   for (const t of report.trust) {
-    const label = t.source === 'yubico' ? 'Yubico' : t.source === 'simulated' ? 'SIMULATED, not Yubico' : 'extra, not Yubico';
-    lines.push(...wrap(`Attestations chain to ${printable(t.subject)} (${label}), SHA-256`, 2), `  ${t.sha256}`);
+    lines.push(...wrap(`Attestations chain to ${printable(t.subject)} (${ANCHOR_NAME[t.source]}), SHA-256`, 2), `  ${t.sha256}`);
   }
   if (report.inventory) {
     lines.push(`Inventory: ${report.inventory.title ?? '(untitled)'}`);
@@ -144,6 +155,7 @@ export function renderTable(report: VerificationReport): string {
         lines.push([pad(name(d), deviceWidth), pad(d.serial, serialWidth), pad(k.role, ROLE_WIDTH), pad(k.curve ?? '?', CURVE_WIDTH), marks.trimEnd()].join(GAP) + suffix);
       }
       for (const f of d.findings) lines.push(...reason(f, d.dir, suffix));
+      for (const w of d.warnings) lines.push(...reason(w, d.dir, suffix, WARNING_MARK));
     }
     // Entries of this products directory that are no device, inventory entries without products.
     for (const f of report.findings) {
@@ -160,17 +172,22 @@ export function renderTable(report: VerificationReport): string {
   const rest = report.findings.filter((f) => !placed.has(f));
   if (rest.length > 0) lines.push('', ...rest.flatMap((f) => reason(f, '', '')));
 
-  lines.push('', `${MARK.pass} holds   ${MARK.fail} fails   ${MARK['n/a']} does not apply   ${MARK.skipped} not checked: a check it depends on failed`);
+  lines.push(
+    '',
+    `${MARK.pass} holds   ${MARK.fail} fails   ${MARK['n/a']} does not apply   ${MARK.skipped} not checked: a check it depends on failed   ${WARNING_MARK} warning`,
+  );
   for (const c of CHECKS) lines.push(...wrap(`  ${pad(HEADING[c], 9)} ${MEANING[c]}`, 12));
-  const { devices, keys, failures, codes } = report.summary;
+  const { devices, keys, failures, codes, warnings, warningCodes } = report.summary;
   const simulated = report.devices.filter((d) => d.simulated).length;
-  const sim = simulated > 0 ? `; ${simulated} SIMULATED device(s), not attested by Yubico` : '';
+  const sim = simulated > 0 ? `; ${simulated} SIMULATED device(s), not attested by their manufacturer` : '';
+  // Warnings leave the verdict alone, and are said beside it all the same.
+  const warned = warnings > 0 ? `; ${warnings} warning(s): ${warningCodes.join(', ')}` : '';
   lines.push(
     '',
     ...wrap(
       report.ok
-        ? `OK: ${devices} device(s), ${keys} key(s): every check holds${sim}.`
-        : `FAILED: ${failures} failure(s) in ${devices} device(s), ${keys} key(s): ${codes.join(', ')}${sim}.`,
+        ? `OK: ${devices} device(s), ${keys} key(s): every check holds${warned}${sim}.`
+        : `FAILED: ${failures} failure(s) in ${devices} device(s), ${keys} key(s): ${codes.join(', ')}${warned}${sim}.`,
       2,
     ),
   );

@@ -6,7 +6,7 @@
 import type { Curve } from '../../keys.ts';
 import type { HsmKind, Role } from '../../ceremony.ts';
 import type { HsmEntry } from '../../runbook/inventory-types.ts';
-import type { VerifyCheckCode } from './errors.ts';
+import type { FindingCode, VerifyWarningCode } from './errors.ts';
 
 /** The two TUF keys each device generates. */
 export { ROLES, type Role } from '../../ceremony.ts';
@@ -24,14 +24,24 @@ export const CHECKS: readonly CheckName[] = ['files', 'chain', 'serial', 'origin
 export const ATTESTATION_CHECKS: readonly CheckName[] = ['chain', 'serial', 'origin', 'label', 'capabilities'];
 
 /**
+ * Those a Nitrokey HSM's attestation answers too: the chain to CardContact's
+ * root, the serial of the device that signed, and that the key was generated
+ * on that device. It states no label or capabilities: those never apply to a
+ * Nitrokey HSM, and none of the three applies to an unattested one.
+ */
+export const NITROKEY_ATTESTATION_CHECKS: readonly CheckName[] = ['chain', 'serial', 'origin'];
+
+/**
  * pass: checked and holds. fail: checked and does not hold. skipped: could not
  * be checked because something it depends on failed (always beside a fail).
- * n/a: does not apply (a Nitrokey has no attestation; no inventory was given).
+ * n/a: does not apply (what no attestation states; a Nitrokey HSM without
+ * attestations, which is a warning; no inventory was given).
  */
 export type CheckStatus = 'pass' | 'fail' | 'skipped' | 'n/a';
 
 export interface Finding {
-  readonly code: VerifyCheckCode;
+  /** A VERIFY_ code, or a CVC_ code: how a Nitrokey HSM's attestation failed (lib/cvc). */
+  readonly code: FindingCode;
   readonly check: CheckName;
   /** Why the check fails, for people (wording may change; the code does not). The file is in `file`, not here. */
   readonly message: string;
@@ -41,8 +51,27 @@ export interface Finding {
   readonly file?: string;
 }
 
-/** Where a YubiHSM's attestation chain ends. */
-export type AnchorSource = 'yubico' | 'simulated' | 'extra';
+/**
+ * Something the products do not prove, without a check failing: it is
+ * reported, and leaves the exit status alone. Today one kind: a Nitrokey HSM
+ * with no attestation (VERIFY_UNATTESTED), which `--require-attestation`
+ * makes a finding instead.
+ */
+export interface Warning {
+  readonly code: VerifyWarningCode;
+  /** The check column it is about. */
+  readonly check: CheckName;
+  readonly message: string;
+  readonly role?: Role;
+  readonly file?: string;
+}
+
+/**
+ * Where an attestation chain ends: Yubico's YubiHSM root, CardContact's
+ * SmartCard-HSM Scheme Root CA (a Nitrokey HSM), a simulator's root (either
+ * kind), or a root the caller added (tests only).
+ */
+export type AnchorSource = 'yubico' | 'cardcontact' | 'simulated' | 'extra';
 
 export interface AttestationSummary {
   readonly firmware: string;
@@ -54,6 +83,27 @@ export interface AttestationSummary {
   readonly label: string;
 }
 
+/**
+ * What a Nitrokey HSM's attestation proves about a key: the CV certificate
+ * chain it verified through, by certificate holder reference (CHR), and the
+ * device's serial.
+ */
+export interface NitrokeyAttestationSummary {
+  /** The Scheme Root CA's CHR (DESRCACC100001 for CardContact's). */
+  readonly root: string;
+  /** The Device Issuer CA's CHR (e.g. DEDINK0400001). */
+  readonly issuer: string;
+  /** The device's CHR (e.g. DENK040414400000): the serial and a five-digit sequence. */
+  readonly device: string;
+  /** The serial the device CHR gives (e.g. DENK0404144). */
+  readonly serial: string;
+  /** The attested key's request CHR: the serial and the device's key sequence number (e.g. DENK040414400001). */
+  readonly key: string;
+  /** The device certificate's validity, as dates (YYYY-MM-DD). */
+  readonly validFrom: string;
+  readonly validTo: string;
+}
+
 export interface KeyReport {
   readonly role: Role;
   /** The key's curve, when a key could be read. */
@@ -62,6 +112,8 @@ export interface KeyReport {
   spkiSha256?: string;
   /** What the device attested (YubiHSM only). */
   attestation?: AttestationSummary;
+  /** What the device attested (Nitrokey HSM with attestations only). */
+  nitrokeyAttestation?: NitrokeyAttestationSummary;
   readonly checks: Record<CheckName, CheckStatus>;
 }
 
@@ -75,12 +127,14 @@ export interface DeviceReport {
   readonly serial: string;
   /** The inventory entry the device was matched to (e.g. YubiHSM2-2). */
   inventoryId?: string;
-  /** The trust anchor the attestation chain ends at (YubiHSM only). */
+  /** The trust anchor the attestation chains end at (a YubiHSM, or an attested Nitrokey HSM). */
   anchor?: AnchorSource;
-  /** The chain ends at the simulator's CA: every line of the table says SIMULATED. */
+  /** A simulator's products (its CA, or a SoftHSM2 token): every line of the table says SIMULATED. */
   simulated: boolean;
   readonly keys: KeyReport[];
   readonly findings: Finding[];
+  /** What the products leave unproven without failing a check (VERIFY_UNATTESTED). */
+  readonly warnings: Warning[];
 }
 
 /** One HSM the ceremony's inventory lists (the runbook's front matter). */
@@ -102,5 +156,14 @@ export interface VerificationReport {
   readonly devices: DeviceReport[];
   /** Findings that belong to no device: an entry of a products directory that is no device, an inventory entry without products. */
   readonly findings: Finding[];
-  readonly summary: { readonly devices: number; readonly keys: number; readonly failures: number; readonly codes: VerifyCheckCode[] };
+  readonly summary: {
+    readonly devices: number;
+    readonly keys: number;
+    readonly failures: number;
+    /** The findings' codes, each once, sorted. */
+    readonly codes: FindingCode[];
+    /** Warnings count for nothing in `ok`. */
+    readonly warnings: number;
+    readonly warningCodes: VerifyWarningCode[];
+  };
 }

@@ -183,7 +183,7 @@ function field<F extends AttestationField>(cert: ReadCertificate, f: F, path: st
 /** Verifies one YubiHSM 2 device directory. */
 export function verifyYubiHsm(device: DeviceDir, ctx: VerifyContext): DeviceOutcome {
   const rec = new DeviceRecorder();
-  const out: DeviceOutcome = { device, rec, keys: new Map(), attestations: new Map() };
+  const out: DeviceOutcome = { device, rec, keys: new Map(), attestations: new Map(), nitrokeyAttestations: new Map(), notApplicable: new Set(), simulated: false };
   const s = device.serial;
   const serial = Number.parseInt(s, 10);
   const expected = yubihsmFiles(s);
@@ -198,7 +198,10 @@ export function verifyYubiHsm(device: DeviceDir, ctx: VerifyContext): DeviceOutc
   let chainOk = false;
   if (deviceCert) {
     const chain = deviceChain(deviceCert, devicePath, ctx, rec);
-    out.anchor = chain.root;
+    if (chain.root) {
+      out.anchor = { source: chain.root.source, subject: chain.root.cert.subject, sha256: chain.root.sha256 };
+      out.simulated = chain.root.source === 'simulated';
+    }
     chainOk = chain.ok;
     deviceSerial(deviceCert, devicePath, serial, rec);
   }
