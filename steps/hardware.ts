@@ -29,10 +29,6 @@ export interface Hardware {
    * (a SoftHSM2 token). Absent: this hardware attests nothing.
    */
   nitrokeyAttestation?(token: Token): AttestationReader | undefined;
-  /** Attestations from the YubiHSM simulator's CA are to be trusted (a rehearsal only). */
-  readonly simulatedAttestations: boolean;
-  /** Product directories named by a SoftHSM2 serial are the rehearsal's Nitrokeys. */
-  readonly softhsmSerials: boolean;
 }
 
 export interface DeviceOptions {
@@ -49,8 +45,6 @@ export function deviceHardware(options: DeviceOptions = {}): Hardware {
   return {
     kind: 'devices',
     nitrokeyIdentity: NITROKEY_HSM,
-    simulatedAttestations: false,
-    softhsmSerials: false,
     async openYubiHsm() {
       const { YubiHsmClient } = await import('../lib/yubihsm/client.ts');
       return options.connector === undefined ? YubiHsmClient.usb() : YubiHsmClient.connector(options.connector);
@@ -64,4 +58,12 @@ export function deviceHardware(options: DeviceOptions = {}): Hardware {
       return scHsmToolReader(options.scHsmTool === undefined ? {} : { tool: options.scHsmTool });
     },
   };
+}
+
+/**
+ * A rehearsal's hardware: its attestations chain to the simulators' CAs, and
+ * its Nitrokey HSMs may be SoftHSM2 tokens; both are trusted only then.
+ */
+export function isRehearsal(hardware: Pick<Hardware, 'kind'>): boolean {
+  return hardware.kind !== 'devices';
 }

@@ -29,7 +29,7 @@ import type { AskSecret, NitrokeySteps } from './api.ts';
 import { NITROKEY_DANGER, showBanner } from './banners.ts';
 import { StepError } from './errors.ts';
 import { Connections } from './connections.ts';
-import type { Hardware } from './hardware.ts';
+import { isRehearsal, type Hardware } from './hardware.ts';
 import { checkWritable, refuseExistingProducts } from './products.ts';
 import { SECRET_TRIES, withSecret } from './secrets.ts';
 
@@ -379,7 +379,7 @@ export async function attestNitrokey(options: AttestNitrokeyOptions): Promise<Ni
         request: request.request,
         publicKey: k.spki,
         serial,
-        allowSimulated: hardware.simulatedAttestations,
+        allowSimulated: isRehearsal(hardware),
         ...(options.at === undefined ? {} : { at: options.at }),
       });
     } catch (err) {

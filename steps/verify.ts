@@ -7,12 +7,12 @@
 import type { RunbookContext } from '../lib/runbook/api.ts';
 import { renderTable, verifyProducts } from '../lib/products/verify/index.ts';
 import { StepError } from './errors.ts';
-import type { Hardware } from './hardware.ts';
+import { isRehearsal, type Hardware } from './hardware.ts';
 
 export async function verifyCeremonyProducts(ctx: RunbookContext<object>, hardware: Hardware): Promise<void> {
   const report = await verifyProducts([ctx.productsDir], {
     inventory: ctx.inventory,
-    allowSimulated: hardware.simulatedAttestations || hardware.softhsmSerials,
+    allowSimulated: isRehearsal(hardware),
     // Every Nitrokey HSM attests its keys (nitrokey.attest); only a SoftHSM2 token standing in for one cannot.
     requireAttestation: hardware.kind !== 'softhsm2',
   });

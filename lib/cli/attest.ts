@@ -59,7 +59,8 @@ async function attest(ctx: CliContext, flags: AttestFlags): Promise<void> {
     write: (file, bytes) => writeProduct(join(productsDir, file), bytes),
   });
   const keys = result.keys.map((k) => `${k.role} key at key reference ${k.keyReference}`).join(', ');
-  const root = hardware.simulatedAttestations ? 'the SIMULATED scheme root' : "CardContact's scheme root";
+  const { isRehearsal } = await import('../../steps/hardware.ts');
+  const root = isRehearsal(hardware) ? 'the SIMULATED scheme root' : "CardContact's scheme root";
   ctx.stdout.write(`${result.device}: the device attests its ${keys}; each attestation verifies to ${root}\n`);
   for (const file of result.files) ctx.stdout.write(`wrote ${join(productsDir, file)}\n`);
 }

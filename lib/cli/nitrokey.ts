@@ -132,8 +132,6 @@ async function expectingSerial(hardware: Hardware, serial: string, id: string): 
   return {
     kind: hardware.kind,
     nitrokeyIdentity: hardware.nitrokeyIdentity,
-    simulatedAttestations: hardware.simulatedAttestations,
-    softhsmSerials: hardware.softhsmSerials,
     openYubiHsm: () => hardware.openYubiHsm(),
     nitrokeyAttestation: (token) => hardware.nitrokeyAttestation?.(token),
     async openNitrokey() {

@@ -33,6 +33,7 @@ import { allSteps, findSection, type CodeBlock, type GoTo, type Runbook, type Se
 import type { AnswerOrigin, PromptSource } from './prompts.ts';
 import { Redactor } from './redact.ts';
 import { isRunbookError } from '../errors.ts';
+import { readdir } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { matchFiles } from './expected.ts';
 
@@ -461,7 +462,6 @@ function shown(err: unknown): string {
 
 /** Every regular file below `dir`, as `/`-separated paths relative to it; none when it does not exist. */
 async function listFiles(dir: string): Promise<string[]> {
-  const { readdir } = await import('node:fs/promises');
   let entries;
   try {
     entries = await readdir(dir, { recursive: true, withFileTypes: true });

@@ -11,7 +11,7 @@
  */
 import { randomInt } from 'node:crypto';
 import { NITROKEY } from '../../lib/ceremony.ts';
-import { SOFTHSM2, type ExpectedToken } from '../../lib/pkcs11/identity.ts';
+import { NITROKEY_HSM, SOFTHSM2, type ExpectedToken } from '../../lib/pkcs11/identity.ts';
 import { FACTORY_USER_PIN, SimulatedSmartCardHsm } from '../../lib/pkcs11/simulator/smartcard-hsm.ts';
 import { openSimulatedToken, simulatedTokenAttestation } from '../../lib/pkcs11/simulator/token.ts';
 import type { AttestationReader } from '../../lib/pkcs11/attestation.ts';
@@ -53,8 +53,6 @@ type Device =
 export class Bench implements Hardware {
   readonly kind: Hardware['kind'];
   readonly nitrokeyIdentity: ExpectedToken;
-  readonly simulatedAttestations = true;
-  readonly softhsmSerials: boolean;
   readonly #devices = new Map<string, Device>();
   readonly #plugged = new Set<string>();
   readonly #shelf: SoftHsmShelf | undefined;
@@ -64,9 +62,8 @@ export class Bench implements Hardware {
     this.#shelf = shelf;
     this.#module = options.softhsm?.module;
     this.kind = shelf ? 'softhsm2' : 'simulated';
-    this.softhsmSerials = shelf !== undefined;
     // The simulated SmartCard-HSM reports itself as OpenSC shows a Nitrokey HSM.
-    this.nitrokeyIdentity = shelf ? SOFTHSM2 : { manufacturer: 'www.CardContact.de', model: 'PKCS#15 emulated' };
+    this.nitrokeyIdentity = shelf ? SOFTHSM2 : NITROKEY_HSM;
   }
 
   /** A bench with a factory-fresh device for every inventory entry. */

@@ -147,8 +147,6 @@ describe('attestNitrokey on a simulated Nitrokey HSM', () => {
     const strict: Hardware = {
       kind: 'devices',
       nitrokeyIdentity: bench.nitrokeyIdentity,
-      simulatedAttestations: false,
-      softhsmSerials: false,
       openYubiHsm: () => bench.openYubiHsm(),
       openNitrokey: () => bench.openNitrokey(),
       nitrokeyAttestation: (token) => bench.nitrokeyAttestation(token),
@@ -161,8 +159,6 @@ describe('attestNitrokey on a simulated Nitrokey HSM', () => {
     const none: Hardware = {
       kind: 'softhsm2',
       nitrokeyIdentity: bench.nitrokeyIdentity,
-      simulatedAttestations: true,
-      softhsmSerials: true,
       openYubiHsm: () => bench.openYubiHsm(),
       openNitrokey: () => bench.openNitrokey(),
       nitrokeyAttestation: () => undefined,
@@ -174,10 +170,8 @@ describe('attestNitrokey on a simulated Nitrokey HSM', () => {
     const { bench, options } = await provisioned();
     const { AttestationReadError } = await import('../../lib/pkcs11/attestation.ts');
     const broken: Hardware = {
-      kind: 'devices',
+      kind: 'simulated',
       nitrokeyIdentity: bench.nitrokeyIdentity,
-      simulatedAttestations: true,
-      softhsmSerials: false,
       openYubiHsm: () => bench.openYubiHsm(),
       openNitrokey: () => bench.openNitrokey(),
       nitrokeyAttestation: () => ({

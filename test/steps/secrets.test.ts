@@ -72,15 +72,16 @@ describe('withSecret', () => {
 
   it('passes on any other failure at once', async () => {
     const op = operator('x');
+    const gone = new Error('the device is gone');
     const run = withSecret(op.ask, {
       device: 'HSM',
       what: 'the PIN',
-      use: () => Promise.reject(new Error('the device is gone')),
+      use: () => Promise.reject(gone),
       refused: (err) => err instanceof Refused,
       onRefused: () => undefined,
       onInvalid: () => undefined,
     });
-    await expect(run).rejects.toThrow('the device is gone');
+    await expect(run).rejects.toBe(gone);
     expect(op.asked[0]?.wiped).toBe(true);
   });
 });
